@@ -1,0 +1,63 @@
+"""trialexport: clinical-trial registry records -> FHIR R5/R4 and CDISC ODM, validated.
+
+Python API (imports are lazy, so ``import trialexport`` is cheap)::
+
+    import trialexport
+    for result in trialexport.read("NCT04318600.json"):   # ReadResult per record
+        bundle = trialexport.to_fhir(result.trial, version="r5")   # dict
+        odm = trialexport.to_odm(result.trial, version="1.3.2")    # bytes
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["Diagnostic", "ReadResult", "Trial", "TrialExportError", "read", "read_trial", "to_fhir", "to_model",
+           "to_odm"]  # fmt: skip
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic, TrialExportError
+    from .model import Trial
+    from .readers import ReadResult
+    from .readers import read_path as read
+    from .readers import read_trial
+
+_LAZY = {
+    "Trial": ("trialexport.model", "Trial"),
+    "Diagnostic": ("trialexport.diagnostics", "Diagnostic"),
+    "TrialExportError": ("trialexport.diagnostics", "TrialExportError"),
+    "ReadResult": ("trialexport.readers", "ReadResult"),
+    "read": ("trialexport.readers", "read_path"),
+    "read_trial": ("trialexport.readers", "read_trial"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'trialexport' has no attribute {name!r}")
+
+
+def to_model(trial: Trial, fmt: str = "json") -> bytes:
+    """The trial in the model's own shape, as JSON or YAML bytes."""
+    from .writers.model import dump_model
+
+    return dump_model(trial, fmt)
+
+
+def to_fhir(trial: Trial, version: str = "r5", bundle_type: str = "collection") -> dict[str, Any]:
+    """A FHIR Bundle (``version`` "r5" or "r4") for the trial; raises TrialExportError if invalid."""
+    from .writers.fhir import build_bundle
+
+    return build_bundle(trial, version, bundle_type=bundle_type)
+
+
+def to_odm(trial: Trial, version: str = "1.3.2") -> bytes:
+    """A CDISC ODM document (``version`` "1.3.2" or "2.0") for the trial; raises TrialExportError if invalid."""
+    from .writers.odm import build_odm
+
+    return build_odm(trial, version)

@@ -1,0 +1,173 @@
+"""Command line: thin click wrappers around the library (parsing options and printing only).
+
+Exit codes: 0 all records succeeded, 1 some record failed or is invalid, 2 usage error.
+Diagnostics go to stderr (or stdout as JSON with ``--format json`` when outputs are files).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from . import __version__
+
+TARGET_CHOICES = ["model", "fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0", "all"]
+
+
+def _color() -> bool | None:
+    """Colour only on a terminal and never when NO_COLOR is set (https://no-color.org)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+class Progress:
+    """A one-line records/s counter on stderr, shown only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.count = 0
+        self.start = time.perf_counter()
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.enabled and self.count % 25 == 0:
+            rate = self.count / max(time.perf_counter() - self.start, 1e-9)
+            sys.stderr.write(f"\r{self.count} records, {rate:.0f}/s")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.count >= 25:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+
+
+def _print_diag(diag: Any, err: bool = True) -> None:
+    style = {"error": "red", "warning": "yellow"}.get(diag.severity)
+    text = diag.format_text()
+    click.echo(click.style(text, fg=style) if style else text, err=err, color=_color())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="trialexport")
+def main() -> None:
+    """Turn clinical-trial registry records into FHIR R5/R4 and CDISC ODM, and prove every file is valid.
+
+    \b
+    Examples:
+      trialexport convert fixtures/NCT04318600.txt --to model -o out/
+      trialexport convert studies.zip --to all -o out/
+      trialexport convert NCT01234567.json --to model -o -
+    """
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--to", "to", multiple=True, default=("model",), show_default=True, type=click.Choice(TARGET_CHOICES),
+              help="Output format; repeat for several. 'all' = every FHIR and ODM format.")
+@click.option("-o", "--out", "out", default="-", show_default=True,
+              help="Output folder (one file per study and format, named <id>.<format>.<ext>), or '-' for stdout.")
+@click.option("--from", "fmt", type=click.Choice(["ctgov", "page", "model"]), default=None,
+              help="Force the input kind instead of detecting it from the content.")
+@click.option("--model-format", type=click.Choice(["json", "yaml"]), default="json", show_default=True,
+              help="Serialization of --to model.")
+@click.option("--bundle", "bundle_type", type=click.Choice(["collection", "transaction"]), default="collection",
+              show_default=True, help="FHIR Bundle type; transaction entries PUT each resource by its stable id.")
+@click.option("--strict", is_flag=True, help="Fail a record when a populated field is not carried by a format.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write a JSON report per record and format: fields mapped, not carried (and why), warnings.")
+@click.option("--format", "report_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How diagnostics are printed: text lines on stderr, or one JSON document.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
+def convert(
+    inputs: tuple[str, ...],
+    to: tuple[str, ...],
+    out: str,
+    fmt: str | None,
+    model_format: str,
+    bundle_type: str,
+    strict: bool,
+    report_path: str | None,
+    report_format: str,
+    quiet: bool,
+) -> None:
+    """Convert registry records to the model, FHIR and/or ODM.
+
+    INPUT is a ClinicalTrials.gov API v2 study (.json), a page of studies ({"studies": [...]}),
+    NDJSON, the registry's bulk zip, a study-page text file, or a trial definition in the
+    model's shape (YAML/JSON); '-' reads stdin. The kind is detected from the content.
+
+    Every output is validated against its official schema before it is written; a record
+    that fails is reported (file, record, field path, what was expected) and the others go on.
+
+    \b
+    Examples:
+      trialexport convert fixtures/NCT04318600.txt --to model -o out/
+      trialexport convert tests/data/ctgov-v2/*.json --to fhir-r5 --to odm-1.3.2 -o out/
+      cat study.json | trialexport convert - --to model --model-format yaml
+    """
+    from .convert import convert_paths
+    from .targets import ALL_EXPORTS, Options
+
+    targets: list[str] = []
+    for t in to:
+        for name in ALL_EXPORTS if t == "all" else (t,):
+            if name not in targets:
+                targets.append(name)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    options = Options(bundle_type=bundle_type, model_format=model_format,
+                      source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
+    progress = Progress(not quiet)
+    outcomes = []
+    failed = 0
+    report_stream = sys.stdout if out != "-" else sys.stderr
+    try:
+        for outcome in convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict,
+                                     stdout=sys.stdout.buffer):
+            progress.tick()
+            failed += not outcome.ok
+            if report_format == "text":
+                for diag in outcome.diagnostics:
+                    if diag.is_error or not quiet:
+                        _print_diag(diag)
+            if report_path or report_format == "json":
+                outcomes.append(outcome.to_dict())
+    except KeyboardInterrupt:
+        progress.done()
+        click.echo("interrupted: files already written are complete; re-run to finish", err=True)
+        sys.exit(130)
+    progress.done()
+    total = progress.count
+    if report_path:
+        import orjson
+
+        from .atomic import write_atomic
+
+        write_atomic(report_path, orjson.dumps({"records": outcomes}, option=orjson.OPT_INDENT_2) + b"\n")
+    if report_format == "json":
+        import orjson
+
+        summary = {"records": total, "failed": failed, "results": outcomes}
+        click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=report_stream)
+    elif not quiet:
+        click.echo(f"{total - failed} of {total} record(s) converted" + (f", {failed} failed" if failed else ""),
+                   err=True)
+    sys.exit(1 if failed or total == 0 else 0)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Do not write; exit 1 if a generated file is stale.")
+def generate(check: bool) -> None:
+    """Regenerate files derived from the code and tables: the model JSON Schema and docs/mapping.md.
+
+    \b
+    Example:
+      trialexport generate --check
+    """
+    from .generated import generate_all
+
+    stale = generate_all(check=check)
+    for path in stale:
+        click.echo(f"{'stale' if check else 'wrote'}: {path}", err=True)
+    sys.exit(1 if check and stale else 0)

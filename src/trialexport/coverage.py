@@ -1,0 +1,68 @@
+"""Coverage: which populated model fields a writer mapped, and which it did not carry (and why).
+
+Writers declare the model paths their mapping rows read (e.g. ``arms[].label``); every
+populated leaf of the trial is then either under one of those paths ("mapped") or listed
+as not carried, with the reason from the target's ``not-carried`` table (or "no mapping
+row"). ``extras`` entries are never carried: they had no place in the model to begin with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .model import Trial
+from .targets import Coverage
+
+
+def populated_leaves(trial: Trial) -> list[str]:
+    """Normalized paths (``arms[].label``) of every populated leaf of the trial, extras excluded."""
+    out: set[str] = set()
+
+    def walk(node: Any, norm: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{norm}.{key}" if norm else key)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, norm + "[]")
+        elif node is not None and node != "":
+            out.add(norm)
+
+    data = trial.to_data()
+    data.pop("extras", None)
+    walk(data, "")
+    return sorted(out)
+
+
+def _covered(path: str, sources: frozenset[str]) -> bool:
+    if path in sources:
+        return True
+    # a row reading a whole subtree (e.g. "status.start_date") covers its leaves
+    for i, ch in enumerate(path):
+        if ch in ".[" and path[:i] in sources:
+            return True
+    return False
+
+
+def compute(trial: Trial, sources: Iterable[str], reasons: dict[str, str]) -> Coverage:
+    """Coverage of ``trial`` for a writer whose rows read ``sources``; ``reasons`` explain gaps."""
+    src = frozenset(sources)
+    cov = Coverage()
+    for path in populated_leaves(trial):
+        if _covered(path, src):
+            cov.mapped.append(path)
+        else:
+            cov.not_carried[path] = _reason(path, reasons)
+    for key in trial.extras:
+        cov.not_carried[f"extras.{key}"] = "no field in the trial model for this source field"
+    return cov
+
+
+def _reason(path: str, reasons: dict[str, str]) -> str:
+    if path in reasons:
+        return reasons[path]
+    for i in range(len(path), 0, -1):
+        if path[i - 1 : i] in (".", "[") and path[: i - 1] in reasons:
+            return reasons[path[: i - 1]]
+    return "no mapping row for this field"

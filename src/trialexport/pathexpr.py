@@ -1,0 +1,98 @@
+"""Tiny path expressions shared by the reader tables and the mapping engine.
+
+A path is dot-separated keys; a key ending in ``[]`` is a list whose items are
+visited one by one, e.g. ``protocolSection.armsInterventionsModule.armGroups[].label``.
+Reading yields ``(indices, value)`` pairs, one index per ``[]``; writing uses the same
+indices to place each value, so ``arms[].label`` receives the label of the matching arm.
+There is deliberately no expression language: anything cleverer is a named transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+Token = tuple[str, bool]  # (key, is_list)
+
+
+@cache
+def compile_path(path: str) -> tuple[Token, ...]:
+    """Split ``a.b[].c`` into ``(("a", False), ("b", True), ("c", False))``."""
+    tokens = []
+    for part in path.split("."):
+        if part.endswith("[]"):
+            tokens.append((part[:-2], True))
+        else:
+            tokens.append((part, False))
+    return tuple(tokens)
+
+
+def iter_values(obj: Any, path: str) -> Iterator[tuple[tuple[int, ...], Any]]:
+    """Yield ``(indices, value)`` for every non-null value found at ``path`` in ``obj``."""
+    yield from _iter(obj, compile_path(path), 0, ())
+
+
+def _iter(obj: Any, tokens: tuple[Token, ...], pos: int, idx: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], Any]]:
+    if pos == len(tokens):
+        if obj is not None:
+            yield idx, obj
+        return
+    if not isinstance(obj, dict):
+        return
+    key, is_list = tokens[pos]
+    value = obj.get(key)
+    if value is None:
+        return
+    if is_list:
+        if not isinstance(value, list):
+            return
+        for i, item in enumerate(value):
+            yield from _iter(item, tokens, pos + 1, idx + (i,))
+    else:
+        yield from _iter(value, tokens, pos + 1, idx)
+
+
+def set_value(root: dict[str, Any], path: str, indices: tuple[int, ...], value: Any) -> None:
+    """Set ``value`` at ``path`` in ``root``, creating dicts and list slots as needed."""
+    tokens = compile_path(path)
+    node: Any = root
+    it = iter(indices)
+    last = len(tokens) - 1
+    for pos, (key, is_list) in enumerate(tokens):
+        if is_list:
+            seq = node.setdefault(key, [])
+            i = next(it, None)
+            if i is None:  # no index left: append
+                i = len(seq)
+            while len(seq) <= i:
+                seq.append({} if pos < last else None)
+            if pos == last:
+                seq[i] = value
+                return
+            if seq[i] is None:
+                seq[i] = {}
+            node = seq[i]
+        elif pos == last:
+            node[key] = value
+        else:
+            node = node.setdefault(key, {})
+
+
+def concrete(path: str, indices: tuple[int, ...]) -> str:
+    """``a[].b`` with indices ``(3,)`` -> ``a[3].b`` (for messages and ``extras`` keys)."""
+    it = iter(indices)
+    return ".".join(f"{k}[{next(it, '')}]" if is_list else k for k, is_list in compile_path(path))
+
+
+def prefixes(path: str) -> list[str]:
+    """All normalized prefixes of a path: ``a.b[].c`` -> ``a``, ``a.b``, ``a.b[]``, ``a.b[].c``."""
+    out: list[str] = []
+    acc = ""
+    for key, is_list in compile_path(path):
+        acc = f"{acc}.{key}" if acc else key
+        out.append(acc)
+        if is_list:
+            acc += "[]"
+            out.append(acc)
+    return out

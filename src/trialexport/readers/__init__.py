@@ -1,0 +1,111 @@
+"""Readers: bring records from any supported input into the trial model.
+
+``read_path(path)`` detects the input kind by content (``fmt`` forces one) and yields
+one :class:`ReadResult` per record: the Trial (or ``None``) and its diagnostics. Bad
+records never stop the batch. Supported kinds:
+
+- ``ctgov``: ClinicalTrials.gov API v2 JSON: one study, a ``{"studies": [...]}`` page,
+  a JSON array of studies, NDJSON (one study per line), or a zip of study JSON files
+  (the registry's bulk download). Pages, NDJSON and zips are streamed record by record.
+- ``page``: the registry study-page text format (see ``fixtures/NCT04318600.txt``).
+- ``model``: a trial definition written in the model's own shape, YAML or JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, error
+from ..model import Trial
+
+FORMATS = ("ctgov", "page", "model")
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """One record read from an input: the trial (None when unusable) and what was noticed."""
+
+    file: str
+    record: str
+    trial: Trial | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    source_format: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.trial is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def read_path(path: str | Path, fmt: str | None = None, *, name: str | None = None) -> Iterator[ReadResult]:
+    """Read every record of a file (``"-"`` is stdin). Never raises for bad input."""
+    from .containers import iter_raw
+
+    display = name or str(path)
+    for raw in iter_raw(path, fmt, display):
+        yield _to_result(raw, display)
+
+
+def read_bytes(data: bytes, fmt: str | None = None, *, name: str = "<bytes>") -> Iterator[ReadResult]:
+    """Read every record of an in-memory input."""
+    from .containers import iter_raw_bytes
+
+    for raw in iter_raw_bytes(data, fmt, name):
+        yield _to_result(raw, name)
+
+
+def read_trial(path: str | Path, fmt: str | None = None) -> Trial:
+    """Read exactly one trial; raise :class:`~trialexport.diagnostics.TrialExportError` if that fails."""
+    from ..diagnostics import TrialExportError
+
+    results = list(read_path(path, fmt))
+    if len(results) != 1:
+        raise TrialExportError(error("READ-COUNT", f"expected one record, found {len(results)}", file=str(path)))
+    res = results[0]
+    if res.trial is None:
+        first = next((d for d in res.diagnostics if d.is_error), error("READ-FAILED", "record unreadable"))
+        raise TrialExportError(first.located(file=str(path), record=res.record))
+    return res.trial
+
+
+def _to_result(raw: Any, display: str) -> ReadResult:
+    """Turn a raw record (already decoded object, page text or a failure) into a ReadResult."""
+    from .containers import RawRecord
+
+    assert isinstance(raw, RawRecord)
+    diags = list(raw.diagnostics)
+    trial: Trial | None = None
+    if raw.kind == "ctgov":
+        from .ctgov import is_study, study_to_trial
+
+        if not is_study(raw.obj):
+            diags.append(
+                error("READ-NOT-STUDY", "JSON object is not a ClinicalTrials.gov study (no 'protocolSection')")
+            )
+        else:
+            trial, more = study_to_trial(raw.obj)
+            diags.extend(more)
+    elif raw.kind == "page":
+        from .build import finalize
+        from .study_page import parse_study_page
+
+        data, more = parse_study_page(raw.obj)
+        diags.extend(more)
+        if not any(d.is_error for d in more):
+            trial, more = finalize(data, strict=False)
+            diags.extend(more)
+    elif raw.kind == "model":
+        from .model_file import model_to_trial
+
+        trial, more = model_to_trial(raw.obj, raw.lines)
+        diags.extend(more)
+    record = raw.record
+    if trial is not None and trial.study_id and not record.startswith("NCT"):
+        record = f"{record} ({trial.study_id})" if record else trial.study_id
+    if trial is not None and not trial.study_id:
+        diags.append(error("READ-NO-ID", "record has no NCT id and no org study id", path="identification.nct_id"))
+        trial = None
+    located = [d.located(file=display, record=record or None) for d in diags]
+    return ReadResult(display, record, trial, located, raw.kind)

@@ -1,0 +1,289 @@
+"""Split an input file into raw records, detecting its kind by content.
+
+Nothing here understands studies; it only finds record boundaries safely: one JSON
+study, a ``{"studies": [...]}`` page (streamed when large), a JSON array, NDJSON
+(streamed line by line), a zip of JSON members (streamed member by member, with limits
+against zip bombs and unsafe names), a study-page text, or a YAML/JSON model file.
+Each failure becomes a RawRecord of kind ``"error"`` so the batch goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from ..diagnostics import Diagnostic, error, warning
+
+HEAD = 64 * 1024
+STREAM_PAGE_ABOVE = 32 * 1024 * 1024  # pages larger than this are streamed with ijson
+MAX_MEMBER_BYTES = 256 * 1024 * 1024  # one zip member, uncompressed
+MAX_RATIO = 200  # uncompressed / compressed, above which a large member is treated as a bomb
+MAX_YAML_ALIASES = 100
+MODEL_KEYS = frozenset(
+    {"identification", "status", "sponsors", "oversight", "description", "conditions", "design", "arms",
+     "interventions", "outcomes", "eligibility", "central_contacts", "overall_officials", "locations",
+     "references", "see_also_links", "avail_ipds", "ipd_sharing", "has_results", "extras"}
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class RawRecord:
+    kind: str  # "ctgov" | "page" | "model" | "error"
+    record: str
+    obj: Any = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    lines: str | None = None  # model files: the text, to locate errors by line
+
+
+def _fail(record: str, code: str, message: str, **where: Any) -> RawRecord:
+    return RawRecord("error", record, None, [error(code, message, **where)])
+
+
+def iter_raw(path: str | Path, fmt: str | None, display: str) -> Iterator[RawRecord]:
+    """Records of a file on disk (``"-"``: stdin), streamed where the container allows."""
+    if str(path) == "-":
+        yield from iter_raw_bytes(sys.stdin.buffer.read(), fmt, display)
+        return
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield _fail("", "READ-IO", f"cannot open: {exc.strerror or exc}")
+        return
+    with fh:
+        head = fh.read(HEAD)
+        if head[:4] == b"PK\x03\x04":
+            fh.seek(0)
+            yield from _iter_zip(fh, fmt)
+            return
+        size = Path(path).stat().st_size
+        kind = _sniff(head)
+        if kind == "ndjson":
+            fh.seek(0)
+            yield from _iter_ndjson(fh)
+        elif kind == "json" and size > STREAM_PAGE_ABOVE and b'"studies"' in head:
+            fh.seek(0)
+            yield from _iter_page_stream(fh)
+        else:
+            yield from iter_raw_bytes(head + fh.read(), fmt, display)
+
+
+def iter_raw_bytes(data: bytes, fmt: str | None, display: str) -> Iterator[RawRecord]:
+    """Records of an in-memory input."""
+    if data[:4] == b"PK\x03\x04":
+        yield from _iter_zip(io.BytesIO(data), fmt)
+        return
+    kind = _sniff(data[:HEAD])
+    if kind == "ndjson":
+        yield from _iter_ndjson(io.BytesIO(data))
+        return
+    text, problem = _decode(data)
+    if problem is not None:
+        yield problem
+        return
+    assert text is not None
+    notes = [warning("READ-BOM", "file starts with a UTF-8 byte-order mark (ignored)")] if data[:3] == b"\xef\xbb\xbf" else []
+    for rec in _from_text(text, fmt, ""):
+        rec.diagnostics[:0] = notes
+        yield rec
+
+
+def _sniff(head: bytes) -> str:
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"{", b"["):
+        first, sep, rest = stripped.partition(b"\n")
+        if sep and rest.strip() and first.strip().startswith(b"{") and first.strip().endswith(b"}"):
+            try:
+                orjson.loads(first)
+                return "ndjson"
+            except orjson.JSONDecodeError:
+                pass
+        return "json"
+    return "text"
+
+
+def _decode(data: bytes) -> tuple[str | None, RawRecord | None]:
+    if not data.strip():
+        return None, _fail("", "READ-EMPTY", "empty file: expected a study record, a page of studies or a trial definition")
+    if b"\x00" in data[:HEAD]:
+        return None, _fail("", "READ-BINARY", "binary file (contains NUL bytes): expected JSON, YAML or study-page text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, _fail(
+            "", "READ-ENCODING", f"not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        )
+
+
+def _json_error(exc: orjson.JSONDecodeError, record: str = "") -> RawRecord:
+    return _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=exc.lineno, col=exc.colno)
+
+
+def _classify(obj: Any, record: str, fmt: str | None) -> Iterator[RawRecord]:
+    """Route a decoded JSON value: a study, a page, an array of studies, or a model."""
+    if fmt == "model" or (fmt is None and isinstance(obj, dict) and obj and set(obj) <= MODEL_KEYS):
+        yield RawRecord("model", record, obj)
+    elif isinstance(obj, dict) and isinstance(obj.get("studies"), list):
+        for i, study in enumerate(obj["studies"]):
+            yield RawRecord("ctgov", _label(record, i, study), study)
+    elif isinstance(obj, list):
+        for i, study in enumerate(obj):
+            yield RawRecord("ctgov", _label(record, i, study), study)
+    elif isinstance(obj, dict):
+        yield RawRecord("ctgov", _label(record, None, obj), obj)
+    else:
+        yield _fail(record, "READ-NOT-STUDY", f"expected a JSON object, got {type(obj).__name__}")
+
+
+def _label(record: str, index: int | None, study: Any) -> str:
+    """'#3 NCT01234567' style record label: position in the container and the NCT id if present."""
+    nct = None
+    if isinstance(study, dict):
+        ident = (study.get("protocolSection") or {}).get("identificationModule") if isinstance(
+            study.get("protocolSection"), dict) else None
+        nct = ident.get("nctId") if isinstance(ident, dict) else None
+    parts = [p for p in (record, f"#{index + 1}" if index is not None else "", nct if isinstance(nct, str) else "") if p]
+    return " ".join(parts)
+
+
+def _from_text(text: str, fmt: str | None, record: str) -> Iterator[RawRecord]:
+    stripped = text.lstrip()
+    if fmt in (None, "ctgov", "model") and stripped[:1] in ("{", "["):
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            yield _json_error(exc, record)
+            return
+        except RecursionError:
+            yield _fail(record, "READ-JSON", "JSON nested too deeply")
+            return
+        for rec in _classify(obj, record, fmt):
+            if rec.kind == "model":
+                rec.lines = text
+            yield rec
+        return
+    if fmt == "page" or fmt is None:
+        from .study_page import is_study_page
+
+        if fmt == "page" or is_study_page(text):
+            yield RawRecord("page", record, text)
+            return
+    if stripped.startswith("<"):
+        yield _fail(record, "READ-FORMAT", "XML input is not a supported record format (legacy <clinical_study> "
+                    "XML is not read; use the API v2 JSON); to validate ODM use 'trialexport validate'")
+        return
+    obj, problem = load_yaml(text, record)
+    if problem is not None:
+        yield problem
+        return
+    if isinstance(obj, dict) and (fmt == "model" or set(obj) <= MODEL_KEYS):
+        yield RawRecord("model", record, obj, lines=text)
+    elif fmt == "ctgov" and isinstance(obj, dict):
+        yield from _classify(obj, record, fmt)
+    else:
+        yield _fail(record, "READ-FORMAT", "not a recognised input: expected ClinicalTrials.gov JSON, a study page "
+                    "or a trial definition (YAML/JSON with keys such as 'identification')")
+
+
+def load_yaml(text: str, record: str = "") -> tuple[Any, RawRecord | None]:
+    """Parse YAML safely: no Python object tags, and a cap on aliases (alias bombs)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        aliases = 0
+        if "*" in text:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, yaml.AliasEvent):
+                    aliases += 1
+                    if aliases > MAX_YAML_ALIASES:
+                        return None, _fail(record, "READ-YAML", f"YAML uses more than {MAX_YAML_ALIASES} aliases "
+                                           "(refused as a possible alias bomb)")
+        return yaml.load(text, Loader=loader), None  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        msg = f"malformed YAML: {exc.problem or exc.context}"
+        if mark is not None:
+            return None, _fail(record, "READ-YAML", msg, line=mark.line + 1, col=mark.column + 1)
+        return None, _fail(record, "READ-YAML", msg)
+    except yaml.YAMLError as exc:
+        return None, _fail(record, "READ-YAML", f"malformed YAML: {exc}")
+    except RecursionError:
+        return None, _fail(record, "READ-YAML", "YAML nested too deeply")
+
+
+def _iter_ndjson(fh: IO[bytes]) -> Iterator[RawRecord]:
+    for lineno, line in enumerate(fh, 1):
+        if not line.strip():
+            continue
+        record = f"line {lineno}"
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=lineno, col=exc.colno)
+            continue
+        except RecursionError:
+            yield _fail(record, "READ-JSON", "JSON nested too deeply", line=lineno)
+            continue
+        yield from _classify(obj, record, None)
+
+
+def _iter_page_stream(fh: IO[bytes]) -> Iterator[RawRecord]:
+    import ijson
+
+    i = 0
+    try:
+        for i, study in enumerate(ijson.items(fh, "studies.item", use_float=True)):
+            yield RawRecord("ctgov", _label("", i, study), study)
+    except ijson.JSONError as exc:
+        yield _fail(f"#{i + 2}", "READ-JSON", f"malformed JSON in page after study #{i + 1}: {exc}")
+
+
+def _iter_zip(fh: IO[bytes], fmt: str | None) -> Iterator[RawRecord]:
+    try:
+        zf = zipfile.ZipFile(fh)
+        members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield _fail("", "READ-ZIP", f"corrupt zip archive: {exc}")
+        return
+    with zf:
+        for info in sorted(members, key=lambda m: m.filename):
+            name = info.filename
+            if info.is_dir():
+                continue
+            if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts:
+                yield _fail(name, "READ-ZIP-NAME", "unsafe member name (absolute or '..' path): refused")
+                continue
+            if not name.lower().endswith((".json", ".yaml", ".yml", ".txt", ".ndjson")):
+                continue
+            if info.file_size > MAX_MEMBER_BYTES or (
+                info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+            ):
+                yield _fail(name, "READ-ZIP-BOMB", f"member expands to {info.file_size} bytes from "
+                            f"{info.compress_size} (limit {MAX_MEMBER_BYTES} bytes, ratio {MAX_RATIO}): refused")
+                continue
+            try:
+                with zf.open(info) as member:
+                    data = member.read(MAX_MEMBER_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                yield _fail(name, "READ-ZIP", f"corrupt zip member: {exc}")
+                continue
+            except Exception as exc:  # zlib.error and friends: the member is damaged
+                yield _fail(name, "READ-ZIP", f"corrupt zip member: {exc}")
+                continue
+            if len(data) > MAX_MEMBER_BYTES:
+                yield _fail(name, "READ-ZIP-BOMB", f"member larger than {MAX_MEMBER_BYTES} bytes: refused")
+                continue
+            text, problem = _decode(data)
+            if problem is not None:
+                problem.record = name
+                yield problem
+                continue
+            assert text is not None
+            yield from _from_text(text, fmt, name)

@@ -1,0 +1,77 @@
+"""Trial definitions written by hand in the model's own shape (YAML or JSON).
+
+They are checked with jsonschema against ``schemas/trial-model.schema.json`` (errors
+point at the offending key, with its line when the text is at hand), then validated
+strictly into a :class:`~trialexport.model.Trial`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from ..diagnostics import Diagnostic, error
+from ..model import Trial
+from .build import finalize
+
+
+@cache
+def _validator() -> Any:
+    import json
+
+    import jsonschema
+
+    from ..resources import schema_path
+
+    schema = json.loads(schema_path("trial-model.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def model_to_trial(obj: Any, text: str | None = None) -> tuple[Trial | None, list[Diagnostic]]:
+    """Validate a model-shaped object; errors carry the key path (and line:col when known)."""
+    if not isinstance(obj, dict):
+        return None, [error("MODEL-INVALID", f"expected a mapping at the top level, got {type(obj).__name__}")]
+    errors = sorted(_validator().iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = _line_index(text) if text else {}
+        diags = []
+        for err in errors:
+            path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+            line, col = lines.get(tuple(str(p) for p in err.absolute_path), (None, None))
+            diags.append(error("MODEL-INVALID", _message(err), path=path, line=line, col=col))
+        return None, diags
+    return finalize(obj, strict=True)
+
+
+def _message(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        return f"unknown key: {err.message.split('(')[-1].rstrip(')')}"
+    if err.validator == "type":
+        return f"expected {err.validator_value}, got {err.instance!r}"[:200]
+    return err.message[:200]
+
+
+def _line_index(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Map key paths to (line, col) of their value, using the YAML composer (JSON is YAML)."""
+    import yaml
+
+    out: dict[tuple[str, ...], tuple[int, int]] = {}
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, path + (str(key.value),))
+                out.setdefault(path + (str(key.value),), (key.start_mark.line + 1, key.start_mark.column + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, path + (str(i),))
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return out
+    if root is not None:
+        walk(root, ())
+    return out

@@ -1,0 +1,34 @@
+"""Locate the project's data folders (``mappings/``, ``schemas/``).
+
+In a wheel they are installed inside the package (``trialexport/mappings``); in a
+source checkout or editable install they sit at the repository root.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+@cache
+def data_dir(name: str) -> Path:
+    """Return the folder ``name`` (``"mappings"`` or ``"schemas"``)."""
+    inside = _PKG / name
+    if inside.is_dir():
+        return inside
+    checkout = _PKG.parent.parent / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"trialexport data folder {name!r} not found (looked in {inside} and {checkout})")
+
+
+def schema_path(*parts: str) -> Path:
+    """Path of a vendored schema file, e.g. ``schema_path("fhir-r5", "fhir.schema.json")``."""
+    return data_dir("schemas").joinpath(*parts)
+
+
+def mapping_path(*parts: str) -> Path:
+    """Path of a mapping table, e.g. ``mapping_path("crosswalks", "phase.csv")``."""
+    return data_dir("mappings").joinpath(*parts)

@@ -1,0 +1,1 @@
+"""Writers: serialize a Trial into each output format (see :mod:`trialexport.targets`)."""
