@@ -19,9 +19,8 @@ __all__ = ["Diagnostic", "ReadResult", "Trial", "TrialExportError", "read", "rea
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic, TrialExportError
     from .model import Trial
-    from .readers import ReadResult
+    from .readers import ReadResult, read_trial
     from .readers import read_path as read
-    from .readers import read_trial
 
 _LAZY = {
     "Trial": ("trialexport.model", "Trial"),

@@ -39,10 +39,7 @@ def _covered(path: str, sources: frozenset[str]) -> bool:
     if path in sources:
         return True
     # a row reading a whole subtree (e.g. "status.start_date") covers its leaves
-    for i, ch in enumerate(path):
-        if ch in ".[" and path[:i] in sources:
-            return True
-    return False
+    return any(ch in ".[" and path[:i] in sources for i, ch in enumerate(path))
 
 
 def compute(trial: Trial, sources: Iterable[str], reasons: dict[str, str]) -> Coverage:

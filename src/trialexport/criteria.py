@@ -18,7 +18,9 @@ _HEADING = re.compile(
     r"(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^(?P<indent>\s*)(?P<marker>[*\-•·▪◦‣+]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\([ivx]+\)|[ivx]+[.)])\s+(?P<text>.*)$")
+_BULLET = re.compile(
+    r"^(?P<indent>\s*)(?P<marker>[*\-•·▪◦‣+]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\([ivx]+\)|[ivx]+[.)])\s+(?P<text>.*)$"
+)
 _RUNON = re.compile(r"(?<=[;.])\s+(?P<num>\d{1,2})[.)]\s+(?=\S)")
 _INTRO = re.compile(r"\b(following|below)\b[^:]*:\s*$", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")

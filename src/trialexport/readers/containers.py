@@ -88,7 +88,9 @@ def iter_raw_bytes(data: bytes, fmt: str | None, display: str) -> Iterator[RawRe
         yield problem
         return
     assert text is not None
-    notes = [warning("READ-BOM", "file starts with a UTF-8 byte-order mark (ignored)")] if data[:3] == b"\xef\xbb\xbf" else []
+    notes = []
+    if data[:3] == b"\xef\xbb\xbf":
+        notes.append(warning("READ-BOM", "file starts with a UTF-8 byte-order mark (ignored)"))
     for rec in _from_text(text, fmt, ""):
         rec.diagnostics[:0] = notes
         yield rec
@@ -110,9 +112,12 @@ def _sniff(head: bytes) -> str:
 
 def _decode(data: bytes) -> tuple[str | None, RawRecord | None]:
     if not data.strip():
-        return None, _fail("", "READ-EMPTY", "empty file: expected a study record, a page of studies or a trial definition")
+        return None, _fail(
+            "", "READ-EMPTY", "empty file: expected a study record, a page of studies or a trial definition"
+        )
     if b"\x00" in data[:HEAD]:
-        return None, _fail("", "READ-BINARY", "binary file (contains NUL bytes): expected JSON, YAML or study-page text")
+        message = "binary file (contains NUL bytes): expected JSON, YAML or study-page text"
+        return None, _fail("", "READ-BINARY", message)
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -145,10 +150,11 @@ def _label(record: str, index: int | None, study: Any) -> str:
     """'#3 NCT01234567' style record label: position in the container and the NCT id if present."""
     nct = None
     if isinstance(study, dict):
-        ident = (study.get("protocolSection") or {}).get("identificationModule") if isinstance(
-            study.get("protocolSection"), dict) else None
+        section = study.get("protocolSection")
+        ident = section.get("identificationModule") if isinstance(section, dict) else None
         nct = ident.get("nctId") if isinstance(ident, dict) else None
-    parts = [p for p in (record, f"#{index + 1}" if index is not None else "", nct if isinstance(nct, str) else "") if p]
+    position = f"#{index + 1}" if index is not None else ""
+    parts = [p for p in (record, position, nct if isinstance(nct, str) else "") if p]
     return " ".join(parts)
 
 
@@ -205,7 +211,7 @@ def load_yaml(text: str, record: str = "") -> tuple[Any, RawRecord | None]:
                     if aliases > MAX_YAML_ALIASES:
                         return None, _fail(record, "READ-YAML", f"YAML uses more than {MAX_YAML_ALIASES} aliases "
                                            "(refused as a possible alias bomb)")
-        return yaml.load(text, Loader=loader), None  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader), None  # a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         msg = f"malformed YAML: {exc.problem or exc.context}"

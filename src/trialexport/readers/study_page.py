@@ -453,7 +453,7 @@ class _PageReader:
                 self.keep(name, None, _text(body), lines[idx][0], f"section {name!r} appears twice; second not read")
                 continue
             seen.add(name)
-            handler = getattr(self, "_sec_" + _slug(name), None)
+            handler = getattr(self, "_sec_" + _slug(name), None) if name in SECTIONS else None
             if handler is None:
                 self.keep(name, None, _text(body), lines[idx][0], f"unknown section {name!r} not read")
             else:
@@ -488,7 +488,7 @@ class _PageReader:
         out = list(body)
         first = next((k for k, (_, t) in enumerate(out) if t.strip()), None)
         if first is not None and _looks_boilerplate(out[first][1]):
-            if _norm(out[first][1]) not in _BOILERPLATE_KEYS:
+            if section in SECTIONS and _norm(out[first][1]) not in _BOILERPLATE_KEYS:
                 self.warn(
                     f"unfamiliar introductory sentence taken as site text, not data: {out[first][1].strip()!r}",
                     section,
