@@ -8,6 +8,7 @@ Hand-written model files are strict: any such problem is an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,11 +35,11 @@ def finalize(
     data: dict[str, Any],
     *,
     strict: bool,
-    origin: dict[str, str] | None = None,
+    origin: Callable[[str], str] | None = None,
 ) -> tuple[Trial | None, list[Diagnostic]]:
     """Validate ``data`` into a Trial; parse eligibility criteria text when no list is given.
 
-    ``origin`` maps model paths (``design.enrollment_count``) to source paths, for messages and
+    ``origin`` maps a model path (``design.enrollment_count``) to its source path, for messages and
     for the ``extras`` key of quarantined values.
     """
     diags: list[Diagnostic] = []
@@ -76,7 +77,7 @@ def finalize(
             except (KeyError, IndexError, TypeError):
                 continue
             model_path = _loc_str(loc)
-            key = (origin or {}).get(model_path, model_path)
+            key = origin(model_path) if origin else model_path
             if value is not None:
                 data.setdefault("extras", {})[key] = value
             diags.append(

@@ -8,12 +8,13 @@ source path, so a test can prove that nothing populated was dropped.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from ..diagnostics import Diagnostic, warning
 from ..model import Trial, check_partial_date
-from ..pathexpr import concrete, iter_values, prefixes, set_value
+from ..pathexpr import compile_path, concrete, prefixes
 from ..tables import load_table
 from .build import finalize
 
@@ -59,44 +60,130 @@ def _age(value: Any) -> dict[str, Any]:
 TRANSFORMS = {"": None, "partial_date": _partial_date, "date_struct": _date_struct, "age": _age}
 
 
+@dataclass(slots=True)
+class _Node:
+    """The rows under one list level of the source, compiled for a single pass over the record.
+
+    ``scalars``: (source keys, model keys, transform) read at this level;
+    ``value_lists``: rows whose source ends in a list of scalars (``conditions[]``);
+    ``lists``: nested list levels (``locations[]`` -> its own node).
+    """
+
+    scalars: list[tuple[tuple[str, ...], tuple[str, ...], Any]] = field(default_factory=list)
+    value_lists: list[tuple[tuple[str, ...], tuple[str, ...], Any]] = field(default_factory=list)
+    lists: dict[tuple[tuple[str, ...], tuple[str, ...]], _Node] = field(default_factory=dict)
+
+
+def _split(path: str) -> list[tuple[str, ...]]:
+    """``a.b[].c.d[]`` -> ``[("a", "b"), ("c", "d"), ()]``: key runs separated by list levels."""
+    runs: list[tuple[str, ...]] = [()]
+    for key, is_list in compile_path(path):
+        runs[-1] += (key,)
+        if is_list:
+            runs.append(())
+    return runs
+
+
 @cache
-def _compiled() -> tuple[list[tuple[str, str, Any]], frozenset[str], frozenset[str]]:
-    rows = []
+def _compiled() -> tuple[_Node, frozenset[str], frozenset[str], dict[str, str]]:
+    root = _Node()
     patterns = set()
     prefix_set: set[str] = set()
+    model_to_source: dict[str, str] = {}
     for row in load_table(*TABLE):
-        rows.append((row["source"], row["model"], TRANSFORMS[row["transform"]]))
-        patterns.add(prefixes(row["source"])[-1])
-        prefix_set.update(prefixes(row["source"]))
-    return rows, frozenset(patterns), frozenset(prefix_set)
+        source, model, transform = row["source"], row["model"], TRANSFORMS[row["transform"]]
+        patterns.add(prefixes(source)[-1])
+        prefix_set.update(prefixes(source))
+        model_to_source[model] = source
+        src_runs, mod_runs = _split(source), _split(model)
+        if len(src_runs) != len(mod_runs):
+            raise ValueError(f"{TABLE}: {source} and {model} have different list depths")
+        node = root
+        for depth in range(len(src_runs) - 1):
+            last = depth == len(src_runs) - 2 and not src_runs[-1]
+            if last:  # a list of scalars
+                node.value_lists.append((src_runs[depth], mod_runs[depth], transform))
+                break
+            node = node.lists.setdefault((src_runs[depth], mod_runs[depth]), _Node())
+        else:
+            node.scalars.append((src_runs[-1], mod_runs[-1], transform))
+    return root, frozenset(patterns), frozenset(prefix_set), model_to_source
+
+
+def _get(obj: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _put(target: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target[keys[-1]] = value
+
+
+def _apply(node: _Node, src: Any, out: dict[str, Any], where: str, extras: dict[str, Any],
+           diags: list[Diagnostic]) -> None:
+    """Copy every value of ``node``'s rows from ``src`` into ``out`` (one pass, recursing into lists)."""
+    for skeys, mkeys, transform in node.scalars:
+        value = _get(src, skeys)
+        if value is None:
+            continue
+        if transform is not None:
+            try:
+                value = transform(value)
+            except Reject as exc:
+                _reject(where + ".".join(skeys), value, exc, extras, diags)
+                continue
+        _put(out, mkeys, value)
+    for skeys, mkeys, transform in node.value_lists:
+        items = _get(src, skeys)
+        if isinstance(items, list):
+            _put(out, mkeys, [transform(v) if transform else v for v in items])
+    for (skeys, mkeys), child in node.lists.items():
+        items = _get(src, skeys)
+        if not isinstance(items, list):
+            continue
+        existing = _get(out, mkeys)
+        target = existing if isinstance(existing, list) else []
+        if not isinstance(existing, list):
+            _put(out, mkeys, target)
+        prefix = where + ".".join(skeys)
+        for i, item in enumerate(items):
+            while len(target) <= i:
+                target.append({})
+            _apply(child, item, target[i], f"{prefix}[{i}].", extras, diags)
+
+
+def _reject(key: str, value: Any, exc: Reject, extras: dict[str, Any], diags: list[Diagnostic]) -> None:
+    extras[key] = value
+    diags.append(warning("READ-VALUE", f"{exc}; kept in extras, not in the model", path=key))
+
+
+def source_path(model_path: str) -> str:
+    """The source path a model path was read from (``locations[3].zip`` -> ``...locations[3].zip``)."""
+    _root, _p, _s, model_to_source = _compiled()
+    indices = tuple(int(i) for i in re.findall(r"\[(\d+)\]", model_path))
+    norm = re.sub(r"\[\d+\]", "[]", model_path)
+    for model, source in model_to_source.items():
+        if norm == model or norm.startswith(model + "."):
+            return concrete(source, indices[: source.count("[]")]) + norm[len(model):]
+    return model_path
 
 
 def study_to_trial(study: dict[str, Any]) -> tuple[Trial | None, list[Diagnostic]]:
     """Map one API v2 study object to a Trial; diagnostics carry source paths."""
-    rows, patterns, prefix_set = _compiled()
+    root, patterns, prefix_set, _m2s = _compiled()
     data: dict[str, Any] = {}
     extras: dict[str, Any] = {}
-    origin: dict[str, str] = {}
     diags: list[Diagnostic] = []
-    for source, model, transform in rows:
-        for idx, value in iter_values(study, source):
-            if transform is not None:
-                try:
-                    value = transform(value)
-                except Reject as exc:
-                    key = concrete(source, idx)
-                    extras[key] = value
-                    diags.append(warning("READ-VALUE", f"{exc}; kept in extras, not in the model", path=key))
-                    continue
-            set_value(data, model, idx, value)
-            if idx:
-                origin[concrete(model, idx)] = concrete(source, idx)
-            else:
-                origin[model] = source
+    _apply(root, study, data, "", extras, diags)
     _collect_unread(study, "", "", patterns, prefix_set, extras)
     if extras:
         data["extras"] = extras
-    trial, more = finalize(data, strict=False, origin=origin)
+    trial, more = finalize(data, strict=False, origin=source_path)
     return trial, diags + more
 
 
