@@ -79,6 +79,9 @@ def main() -> None:
               help="Write a JSON report per record and format: fields mapped, not carried (and why), warnings.")
 @click.option("--format", "report_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How diagnostics are printed: text lines on stderr, or one JSON document.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for mapping and validation [default: number of cores]. Output is the same "
+                   "bytes, in the same order, whatever the number.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
 def convert(
     inputs: tuple[str, ...],
@@ -90,6 +93,7 @@ def convert(
     strict: bool,
     report_path: str | None,
     report_format: str,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Convert registry records to the model, FHIR and/or ODM.
@@ -124,7 +128,7 @@ def convert(
     report_stream = sys.stdout if out != "-" else sys.stderr
     try:
         for outcome in convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict,
-                                     stdout=sys.stdout.buffer):
+                                     stdout=sys.stdout.buffer, jobs=jobs or os.cpu_count() or 1):
             progress.tick()
             failed += not outcome.ok
             if report_format == "text":

@@ -7,13 +7,13 @@ and only outputs that passed validation are written (to a temporary name, then r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, error
-from .readers import ReadResult, read_path
+from .readers import ReadResult
 from .targets import Options, Output, suffix, writer
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -55,18 +55,17 @@ def convert_result(
     res: ReadResult,
     targets: Iterable[str],
     options: Options,
-    emit: Callable[[str, str, bytes], str],
     *,
     strict: bool = False,
-) -> RecordOutcome:
-    """Map one read record to every target; ``emit(study_id, target, data)`` stores an output."""
+) -> tuple[RecordOutcome, dict[str, bytes]]:
+    """Map one read record to every target; return its outcome and the valid outputs (not yet stored)."""
     outcome = RecordOutcome(res.file, res.record, res.trial.study_id if res.trial else None)
     outcome.diagnostics.extend(res.diagnostics)
+    outputs: dict[str, bytes] = {}
     if res.trial is None:
         if not any(d.is_error for d in outcome.diagnostics):
             outcome.diagnostics.append(error("READ-FAILED", "record unreadable", file=res.file, record=res.record))
-        return outcome
-    assert outcome.study_id is not None
+        return outcome, outputs
     for target in targets:
         try:
             out: Output = writer(target)(res.trial, options)
@@ -87,8 +86,25 @@ def convert_result(
                 )
         outcome.diagnostics.extend(diags)
         if out.ok and not any(d.is_error for d in diags):
-            outcome.written[target] = emit(outcome.study_id, target, out.data)
-    return outcome
+            outputs[target] = out.data
+    return outcome, outputs
+
+
+def _work(job: tuple[Any, str, tuple[str, ...], Options, bool]) -> tuple[RecordOutcome, dict[str, bytes]]:
+    """One unit of work (runs in a worker process with ``--jobs``): a raw record -> outcome + outputs."""
+    from .readers import result_from_raw
+
+    raw, display, targets, options, strict = job
+    return convert_result(result_from_raw(raw, display), targets, options, strict=strict)
+
+
+def _jobs_for(inputs: Iterable[str], fmt: str | None, targets: tuple[str, ...], options: Options,
+              strict: bool) -> Iterator[tuple[Any, str, tuple[str, ...], Options, bool]]:
+    from .readers.containers import iter_raw
+
+    for path in inputs:
+        for raw in iter_raw(path, fmt, str(path)):
+            yield raw, str(path), targets, options, strict
 
 
 def convert_paths(
@@ -100,36 +116,53 @@ def convert_paths(
     fmt: str | None = None,
     strict: bool = False,
     stdout: Any = None,
+    jobs: int = 1,
 ) -> Iterator[RecordOutcome]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
-    ``out_dir`` of ``None`` or ``"-"`` writes to ``stdout`` (a binary stream). A study id seen
-    twice in one batch is converted once: the first occurrence wins, later ones are errors.
+    With ``jobs > 1`` records are mapped and validated in worker processes; reading, the
+    duplicate check and writing stay in this process, in input order, so outputs are the
+    same bytes whatever the number of jobs. ``out_dir`` of ``None`` or ``"-"`` writes to
+    ``stdout`` (a binary stream). A study id seen twice in one batch is converted once: the
+    first occurrence wins, later ones are errors.
     """
     from .atomic import write_atomic
 
     seen: dict[str, str] = {}
+    work = _jobs_for(inputs, fmt, tuple(targets), options, strict)
+    pool = None
+    if jobs > 1:
+        import multiprocessing
 
-    def emit(study_id: str, target: str, data: bytes) -> str:
-        if out_dir in (None, "-"):
-            stdout.write(data)
-            stdout.flush()
-            return "-"
-        path = Path(out_dir) / output_name(study_id, target, options)
-        write_atomic(path, data)
-        return str(path)
-
-    for path in inputs:
-        for res in read_path(path, fmt):
-            sid = res.trial.study_id if res.trial else None
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        results: Iterator[tuple[RecordOutcome, dict[str, bytes]]] = pool.imap(_work, work, chunksize=4)
+    else:
+        results = map(_work, work)
+    try:
+        for outcome, outputs in results:
+            sid = outcome.study_id
             if sid is not None and sid in seen:
-                outcome = RecordOutcome(res.file, res.record, sid, diagnostics=list(res.diagnostics))
+                outcome.written.clear()
+                outcome.coverage.clear()
                 outcome.diagnostics.append(
                     error("READ-DUPLICATE", f"duplicate study id {sid}: already converted from {seen[sid]}; "
-                          "first occurrence wins", file=res.file, record=res.record)
+                          "first occurrence wins", file=outcome.file, record=outcome.record)
                 )
                 yield outcome
                 continue
             if sid is not None:
-                seen[sid] = f"{res.file} {res.record}".strip()
-            yield convert_result(res, targets, options, emit, strict=strict)
+                seen[sid] = f"{outcome.file} {outcome.record}".strip()
+            for target, data in outputs.items():
+                assert sid is not None
+                if out_dir in (None, "-"):
+                    stdout.write(data)
+                    stdout.flush()
+                    outcome.written[target] = "-"
+                else:
+                    path = Path(out_dir) / output_name(sid, target, options)
+                    write_atomic(path, data)
+                    outcome.written[target] = str(path)
+            yield outcome
+    finally:
+        if pool is not None:
+            pool.terminate()

@@ -45,7 +45,7 @@ def read_path(path: str | Path, fmt: str | None = None, *, name: str | None = No
 
     display = name or str(path)
     for raw in iter_raw(path, fmt, display):
-        yield _to_result(raw, display)
+        yield result_from_raw(raw, display)
 
 
 def read_bytes(data: bytes, fmt: str | None = None, *, name: str = "<bytes>") -> Iterator[ReadResult]:
@@ -53,7 +53,7 @@ def read_bytes(data: bytes, fmt: str | None = None, *, name: str = "<bytes>") ->
     from .containers import iter_raw_bytes
 
     for raw in iter_raw_bytes(data, fmt, name):
-        yield _to_result(raw, name)
+        yield result_from_raw(raw, name)
 
 
 def read_trial(path: str | Path, fmt: str | None = None) -> Trial:
@@ -70,7 +70,7 @@ def read_trial(path: str | Path, fmt: str | None = None) -> Trial:
     return res.trial
 
 
-def _to_result(raw: Any, display: str) -> ReadResult:
+def result_from_raw(raw: Any, display: str) -> ReadResult:
     """Turn a raw record (already decoded object, page text or a failure) into a ReadResult."""
     from .containers import RawRecord
 

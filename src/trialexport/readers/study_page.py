@@ -503,7 +503,7 @@ class _PageReader:
         unread: list[Line] = []
         for no, raw in lines:
             text = raw.strip()
-            if not text:
+            if not text or _norm(text) in _BOILERPLATE_KEYS:
                 continue
             if m := _NCT_LINE.match(text):
                 nct = m.group("id")
