@@ -34,7 +34,9 @@ def model_to_trial(obj: Any, text: str | None = None) -> tuple[Trial | None, lis
         return None, [error("MODEL-INVALID", f"expected a mapping at the top level, got {type(obj).__name__}")]
     errors = sorted(_validator().iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        lines = _line_index(text) if text else {}
+        from ..lines import line_index
+
+        lines = line_index(text) if text else {}
         diags = []
         for err in errors:
             path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
@@ -50,28 +52,3 @@ def _message(err: Any) -> str:
     if err.validator == "type":
         return f"expected {err.validator_value}, got {err.instance!r}"[:200]
     return err.message[:200]
-
-
-def _line_index(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
-    """Map key paths to (line, col) of their value, using the YAML composer (JSON is YAML)."""
-    import yaml
-
-    out: dict[tuple[str, ...], tuple[int, int]] = {}
-
-    def walk(node: Any, path: tuple[str, ...]) -> None:
-        out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                walk(value, path + (str(key.value),))
-                out.setdefault(path + (str(key.value),), (key.start_mark.line + 1, key.start_mark.column + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, path + (str(i),))
-
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return out
-    if root is not None:
-        walk(root, ())
-    return out

@@ -1,0 +1,43 @@
+"""Locate a key path in JSON or YAML text, so findings can say ``file:line:col``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def line_index(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Map key paths (``("entry", "3", "resource", "status")``) to the (line, col) of their value.
+
+    Uses the YAML composer, which reads JSON too; returns ``{}`` when the text cannot be composed.
+    """
+    import yaml
+
+    out: dict[tuple[str, ...], tuple[int, int]] = {}
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, (*path, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, str(i)))
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):
+        return out
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def locate(index: dict[tuple[str, ...], tuple[int, int]], pointer: str) -> tuple[int | None, int | None]:
+    """(line, col) of a JSON pointer (``/entry/3/resource``), or of its nearest located ancestor."""
+    parts = tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]) if pointer else ()
+    while True:
+        if parts in index:
+            return index[parts]
+        if not parts:
+            return None, None
+        parts = parts[:-1]
