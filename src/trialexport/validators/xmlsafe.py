@@ -49,15 +49,15 @@ def _scan_prolog(data: bytes, source: str) -> bool:
     def doctype(name: str, system_id: str | None, public_id: str | None, has_internal_subset: int) -> None:
         if system_id or public_id:
             ext = system_id or public_id
-            problems.append((f"DOCTYPE {name} refers to an external DTD ({ext!r}); DTDs are not allowed", *where()))
+            problems.append((f"DOCTYPE {name} refers to an external DTD ({ext!r})", *where()))
         if has_internal_subset:
-            problems.append((f"DOCTYPE {name} has an internal subset (entity/markup declarations); not allowed", *where()))
+            problems.append((f"DOCTYPE {name} has an internal subset (entity/markup declarations)", *where()))
         if problems:
             raise _RootReached
 
     def entity(name: str, is_pe: int, value: str | None, base: str | None, system_id: str | None, *_: object) -> None:
         kind = "external" if system_id else "internal"
-        problems.append((f"entity declaration {name!r} ({kind}) is not allowed", *where()))
+        problems.append((f"entity declaration {name!r} ({kind})", *where()))
         raise _RootReached
 
     def start(*_: object) -> None:
@@ -70,11 +70,11 @@ def _scan_prolog(data: bytes, source: str) -> bool:
         p.Parse(data, True)
     except _RootReached:
         pass
-    except expat.ExpatError:
-        return False  # malformed (or an encoding expat lacks): lxml reports it, or the docinfo check below applies
+    except (expat.ExpatError, ValueError):  # ValueError: a multi-byte encoding pyexpat lacks (e.g. Shift_JIS)
+        return False  # lxml then reports a syntax error, or parse_xml's docinfo check applies
     if problems:
         msg, line, col = problems[0]
-        raise _unsafe(f"unsafe XML rejected: {msg}", source, line, col)
+        raise _unsafe(f"unsafe XML rejected: {msg}; DTDs and entity declarations are not allowed", source, line, col)
     return True
 
 

@@ -1,0 +1,339 @@
+"""Validate CDISC ODM 1.3.2 / 2.0 XML against the official XSDs, then check OID references.
+
+Schemas (vendored from odmlib 0.2.1): ``schemas/odm-1.3.2/ODM1-3-2.xsd`` and ``schemas/odm-2.0/ODM.xsd``. Each is
+compiled once per process with an lxml parser whose resolver serves only files inside that version's folder
+(``no_network=True``; any other import/include location is refused and compilation fails loudly).
+
+OID references are not a guess: the reference attributes are exactly the attributes the XSDs declare with type
+``oidref``, per element (:func:`oidref_attributes`, derived from the vendored XSDs). Each must match the ``@OID`` of
+an element of the expected kind (``ItemOID`` -> ``ItemDef``, ``StudyOID`` -> ``Study``, ...; :data:`TARGETS`) or, for
+ODM 2.0's ``ArchiveLocationID``/``leafID``, the ``@ID`` of a ``Leaf``. References that by definition point outside the
+file are not checked: ``ODM/@PriorFileOID``, ``Include/@StudyOID``/``@MetaDataVersionOID`` (a prior metadata version)
+and the item/group/study refs of an ODM 2.0 ``SourceItem`` that names another study, metadata version or leaf.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from trialexport.diagnostics import Diagnostic, TrialExportError, error
+from trialexport.resources import schema_path
+from trialexport.validators.xmlsafe import parse_xml
+
+__all__ = [
+    "MAIN_XSD",
+    "NAMESPACES",
+    "TARGETS",
+    "detect_odm_version",
+    "odm_schema",
+    "oidref_attributes",
+    "validate_odm",
+]
+
+#: Main XSD per ODM version: (folder under ``schemas/``, file name).
+MAIN_XSD = {"1.3.2": ("odm-1.3.2", "ODM1-3-2.xsd"), "2.0": ("odm-2.0", "ODM.xsd")}
+NAMESPACES = {"1.3.2": "http://www.cdisc.org/ns/odm/v1.3", "2.0": "http://www.cdisc.org/ns/odm/v2.0"}
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+
+#: Expected target element(s) per reference attribute name; names not listed may match any element's ``@OID``.
+TARGETS: dict[str, tuple[str, ...]] = {
+    "StudyOID": ("Study",),
+    "MetaDataVersionOID": ("MetaDataVersion",),
+    "StudyEventOID": ("StudyEventDef",),
+    "StudyEventGroupOID": ("StudyEventGroupDef",),
+    "FormOID": ("FormDef",),
+    "ItemGroupOID": ("ItemGroupDef",),
+    "ItemOID": ("ItemDef",),
+    "UnitsItemOID": ("ItemDef",),
+    "CodeListOID": ("CodeList",),
+    "RoleCodeListOID": ("CodeList",),
+    "MethodOID": ("MethodDef",),
+    "ConditionOID": ("ConditionDef",),
+    "CollectionExceptionConditionOID": ("ConditionDef",),
+    "StartConditionOID": ("ConditionDef",),
+    "EndConditionOID": ("ConditionDef",),
+    "CommentOID": ("CommentDef",),
+    "MeasurementUnitOID": ("MeasurementUnit",),
+    "LocationOID": ("Location",),
+    "UserOID": ("User",),
+    "OrganizationOID": ("Organization",),
+    "PartOfOrganizationOID": ("Organization",),
+    "SignatureOID": ("SignatureDef",),
+    "ArmOID": ("Arm",),
+    "EpochOID": ("Epoch",),
+    "WhereClauseOID": ("WhereClauseDef",),
+    "ValueListOID": ("ValueListDef",),
+    "StandardOID": ("Standard",),
+    "ArchiveLayoutOID": ("ArchiveLayout",),
+    "PresentationOID": ("Presentation",),
+    "ImputationMethodOID": ("ImputationMethod",),
+    "WorkflowOID": ("WorkflowDef",),
+    "TransitionOID": ("Transition",),
+    "TargetTransitionOID": ("Transition",),
+    "StudyEndPointOID": ("StudyEndPoint",),
+    "StudyTargetPopulationOID": ("StudyTargetPopulation",),
+    "StudyInterventionOID": ("StudyIntervention",),
+}
+_ID_REFS = frozenset({"ArchiveLocationID", "leafID"})  # ODM 2.0: point at Leaf/@ID
+_EXTERNAL = {("ODM", "PriorFileOID"), ("Include", "StudyOID"), ("Include", "MetaDataVersionOID")}
+
+
+def _check_version(version: str) -> str:
+    if version not in MAIN_XSD:
+        raise ValueError(f"unknown ODM version {version!r}; expected one of {', '.join(MAIN_XSD)}")
+    return version
+
+
+# --------------------------------------------------------------------------- XSD loading
+
+
+class _VendoredOnly(etree.Resolver):
+    """Serve schema documents only from one vendored folder; refuse everything else."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder.resolve()
+        self.refused: list[str] = []
+
+    def resolve(self, system_url: str, public_id: str, context: object) -> object:
+        path = system_url[len("file://") :] if system_url.startswith("file://") else system_url
+        candidate = Path(path).resolve() if "://" not in path else None
+        if candidate is not None and candidate.parent == self.folder and candidate.is_file():
+            return self.resolve_filename(str(candidate), context)
+        self.refused.append(system_url)
+        raise PermissionError(f"refusing to load {system_url!r}: not a vendored file of {self.folder}")
+
+
+def _schema_parser(folder: Path) -> tuple[etree.XMLParser, _VendoredOnly]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    resolver = _VendoredOnly(folder)
+    parser.resolvers.add(resolver)
+    return parser, resolver
+
+
+@cache
+def odm_schema(version: str) -> etree.XMLSchema:
+    """The compiled XSD for ``version`` ("1.3.2" / "2.0"); compiled once per process, offline."""
+    folder_name, main = MAIN_XSD[_check_version(version)]
+    main_path = schema_path(folder_name, main)
+    parser, resolver = _schema_parser(main_path.parent)
+    try:
+        return etree.XMLSchema(etree.parse(str(main_path), parser))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
+        why = f"; refused: {', '.join(resolver.refused)}" if resolver.refused else ""
+        raise TrialExportError(
+            error("ODM-XSD-LOAD", f"cannot compile ODM {version} schema {main_path}: {exc}{why}", file=str(main_path))
+        ) from exc
+
+
+@cache
+def oidref_attributes(version: str) -> dict[str, frozenset[str]]:
+    """Element local name -> names of its attributes that the ``version`` XSDs declare as type ``oidref``."""
+    folder = schema_path(MAIN_XSD[_check_version(version)][0])
+    ns = NAMESPACES[version]
+    groups: dict[str, tuple[set[str], set[str]]] = {}
+    types: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    elements: dict[str, set[str]] = {}
+
+    def local(qname: str | None) -> str:
+        return (qname or "").rsplit(":", 1)[-1]
+
+    def collect(node: etree._Element) -> tuple[set[str], set[str], set[str]]:
+        """(oidref attribute names, attributeGroup refs, base/type refs) declared under ``node``."""
+        attrs = {a.get("name") for a in node.iter(f"{_XS}attribute") if local(a.get("type")) == "oidref"}
+        refs = {local(g.get("ref")) for g in node.iter(f"{_XS}attributeGroup") if g.get("ref")}
+        bases = {local(b.get("base")) for b in node.iter(f"{_XS}extension", f"{_XS}restriction") if b.get("base")}
+        return attrs, refs, bases  # type: ignore[return-value]
+
+    parser, _ = _schema_parser(folder)
+    for xsd in sorted(folder.glob("*.xsd")):
+        root = etree.parse(str(xsd), parser).getroot()
+        if root.get("targetNamespace") != ns:
+            continue
+        for g in root.iter(f"{_XS}attributeGroup"):
+            if g.get("name"):
+                attrs, refs, _ = collect(g)
+                groups[g.get("name")] = (attrs, refs)
+        for t in root.iter(f"{_XS}complexType"):
+            if t.get("name"):
+                types[t.get("name")] = collect(t)
+        for el in root.iter(f"{_XS}element"):
+            if el.get("name"):
+                inline = el.find(f"{_XS}complexType")
+                if el.get("type"):
+                    elements.setdefault(el.get("name"), set()).add(local(el.get("type")))
+                elif inline is not None:
+                    key = f"#inline:{el.get('name')}"
+                    types[key] = collect(inline)
+                    elements.setdefault(el.get("name"), set()).add(key)
+
+    @cache
+    def group_attrs(name: str) -> frozenset[str]:
+        attrs, refs = groups.get(name, (set(), set()))
+        return frozenset(attrs).union(*(group_attrs(r) for r in refs if r != name))
+
+    @cache
+    def type_attrs(name: str) -> frozenset[str]:
+        attrs, refs, bases = types.get(name, (set(), set(), set()))
+        out = frozenset(attrs).union(*(group_attrs(r) for r in refs))
+        return out.union(*(type_attrs(b) for b in bases if b != name))
+
+    result = {}
+    for name, type_names in elements.items():
+        attrs = frozenset().union(*(type_attrs(t) for t in type_names))
+        if attrs:
+            result[name] = attrs
+    return result
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _readable_path(el: etree._Element) -> str:
+    """``/ODM/Study[@OID='S']/MetaDataVersion[@OID='M']/ItemDef[2]``-style path of ``el``."""
+    steps = []
+    node: etree._Element | None = el
+    while node is not None:
+        name = _local(node.tag)
+        oid = node.get("OID")
+        if oid is not None:
+            name += f"[@OID='{oid}']"
+        else:
+            parent = node.getparent()
+            if parent is not None:
+                same = [s for s in parent if s.tag == node.tag]
+                if len(same) > 1:
+                    name += f"[{same.index(node) + 1}]"
+        steps.append(name)
+        node = node.getparent()
+    return "/" + "/".join(reversed(steps))
+
+
+def detect_odm_version(xml: bytes) -> str | None:
+    """ODM version of ``xml``: "1.3.2" or "2.0" (from ``@ODMVersion`` and the root namespace), else ``None``."""
+    try:
+        root = parse_xml(xml).getroot()
+    except TrialExportError:
+        return None
+    return _version_of(root)
+
+
+def _version_of(root: etree._Element) -> str | None:
+    if _local(root.tag) != "ODM":
+        return None
+    ns = etree.QName(root).namespace
+    declared = (root.get("ODMVersion") or "").strip()
+    if ns == NAMESPACES["2.0"]:
+        return "2.0" if not declared or declared.startswith("2.0") else declared
+    if ns == NAMESPACES["1.3.2"]:
+        return declared or "1.3.2"
+    return None
+
+
+def _schema_errors(tree: etree._ElementTree, version: str, source: str) -> list[Diagnostic]:
+    schema = odm_schema(version)
+    if schema.validate(tree):
+        return []
+    prefix = "{" + NAMESPACES[version] + "}"
+    found = []
+    for entry in schema.error_log:
+        path = entry.path or None
+        if path:
+            try:
+                hit = tree.xpath(path)
+                if hit and isinstance(hit[0], etree._Element):
+                    path = _readable_path(hit[0])
+            except etree.XPathError:  # pragma: no cover - libxml2 paths are valid XPath
+                pass
+        message = entry.message.replace(prefix, "")
+        found.append(
+            error("ODM-XSD", message, file=source, path=path, line=entry.line or None, col=entry.column or None)
+        )
+    return found
+
+
+def _reference_errors(root: etree._Element, version: str, source: str) -> list[Diagnostic]:
+    ns = NAMESPACES[version]
+    cut = len(ns) + 2  # "{ns}Name" -> "Name"
+    refs = oidref_attributes(version)
+    by_oid: dict[str, set[str]] = {}
+    leaf_ids: set[str] = set()
+    referrers: list[tuple[etree._Element, str, frozenset[str]]] = []
+    for el in root.iter(f"{{{ns}}}*"):
+        name = el.tag[cut:]
+        attrs = refs.get(name)
+        if attrs:
+            referrers.append((el, name, attrs))
+        oid = el.get("OID")
+        if oid is not None and not (attrs and "OID" in attrs):
+            by_oid.setdefault(oid, set()).add(name)
+        if name == "Leaf" and (leaf_id := el.get("ID")) is not None:
+            leaf_ids.add(leaf_id)
+    found = []
+    for el, name, attrs in referrers:
+        external = name == "SourceItem" and any(el.get(a) for a in ("StudyOID", "MetaDataVersionOID", "leafID"))
+        for attr in sorted(attrs):
+            value = el.get(attr)
+            if value is None or (name, attr) in _EXTERNAL:
+                continue
+            if external and attr in {"ItemOID", "ItemGroupOID", "StudyOID", "MetaDataVersionOID"}:
+                continue
+            problem = None
+            if attr in _ID_REFS:
+                if value not in leaf_ids:
+                    problem = f"{name}/@{attr}={value!r} matches no Leaf/@ID in the file"
+            else:
+                kinds = by_oid.get(value)
+                wanted = TARGETS.get(attr)
+                if not kinds:
+                    what = " or ".join(f"{w}/@OID" for w in wanted) if wanted else "@OID"
+                    problem = f"{name}/@{attr}={value!r} matches no {what} in the file"
+                elif wanted and kinds.isdisjoint(wanted):
+                    problem = (
+                        f"{name}/@{attr}={value!r} must be the OID of: {' or '.join(wanted)}; "
+                        f"it is the OID of: {', '.join(sorted(kinds))}"
+                    )
+            if problem:
+                found.append(
+                    error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
+                )
+    return found
+
+
+def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<bytes>") -> list[Diagnostic]:
+    """Validate ODM ``xml`` against the official XSD of ``version`` ("1.3.2"/"2.0"; ``None``: from the document).
+
+    Returns ``XML-UNSAFE``/``XML-PARSE`` (document refused), ``ODM-VERSION`` (unknown version), ``ODM-XSD`` (one per
+    schema error, with line and path) and ``ODM-OIDREF`` (dangling OID reference) diagnostics; empty when valid.
+    """
+    if version is not None:
+        _check_version(version)
+    try:
+        tree = parse_xml(xml, source=source)
+    except TrialExportError as exc:
+        return [exc.diagnostic]
+    root = tree.getroot()
+    if version is None:
+        version = _version_of(root)
+        if version not in MAIN_XSD:
+            declared = root.get("ODMVersion")
+            return [
+                error(
+                    "ODM-VERSION",
+                    f"cannot validate: root <{_local(root.tag)}> in namespace {etree.QName(root).namespace!r} "
+                    f"with ODMVersion={declared!r} is not ODM 1.3.2 or 2.0",
+                    file=source,
+                    line=root.sourceline,
+                    path=f"/{_local(root.tag)}",
+                )
+            ]
+    found = _schema_errors(tree, version, source)
+    found += _reference_errors(root, version, source)
+    return found
