@@ -1,0 +1,103 @@
+"""Version-neutral ODM metadata spec (events, forms, item groups, items, code lists) built from the trial."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Alias = tuple[str, str]  # (Context, Name)
+
+
+@dataclass(slots=True)
+class CodeItem:
+    value: str
+    decode: str
+    aliases: list[Alias] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CodeListSpec:
+    oid: str
+    name: str
+    items: list[CodeItem]
+    aliases: list[Alias] = field(default_factory=list)
+    datatype: str = "text"
+
+
+@dataclass(slots=True)
+class RangeCheckSpec:
+    comparator: str  # GE, LE, ...
+    value: str
+    unit: str | None = None  # model unit (years, months, ...)
+
+
+@dataclass(slots=True)
+class ItemSpec:
+    oid: str
+    name: str
+    datatype: str
+    question: str | None = None
+    description: str | None = None
+    codelist: str | None = None
+    range_checks: list[RangeCheckSpec] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)  # model units (1.3.2 MeasurementUnitRef)
+    unit_item: str | None = None  # 2.0: OID of the item holding the unit
+    aliases: list[Alias] = field(default_factory=list)
+    method: str | None = None  # MethodDef OID deriving the item (ItemRef/@MethodOID)
+
+
+@dataclass(slots=True)
+class MethodSpec:
+    """A derivation: 2.0 MethodSignature takes ``params`` (item keys) and returns ``result``."""
+
+    oid: str
+    name: str
+    type: str
+    description: str
+    params: list[str]
+    result: str
+
+
+@dataclass(slots=True)
+class GroupSpec:
+    oid: str
+    name: str
+    items: list[ItemSpec]
+    form_oid: str | None = None  # 1.3.2 FormDef / 2.0 ItemGroupDef Type=Form
+    form_name: str | None = None
+    repeating: bool = False
+    reference: bool = False
+    description: str | None = None
+    domain: str | None = None
+
+
+@dataclass(slots=True)
+class EventSpec:
+    oid: str
+    name: str
+    type: str
+    repeating: str
+    epoch_oid: str
+    epoch_name: str
+    groups: list[GroupSpec]
+
+
+@dataclass(slots=True)
+class CriterionSpec:
+    """One eligibility criterion: its item (IT.ELIG.IN01) and 2.0 ConditionDef."""
+
+    key: str  # IN01 / EX03
+    kind: str
+    text: str
+
+
+@dataclass(slots=True)
+class Spec:
+    version: str
+    events: list[EventSpec]
+    groups: list[GroupSpec]  # every ItemGroupDef (forms' groups first, then reference data)
+    codelists: dict[str, CodeListSpec]
+    units: list[str]  # model units used (MeasurementUnits)
+    criteria: list[CriterionSpec]
+    reference_rows: list[list[tuple[str, str]]]  # TS ReferenceData: per repeat key, (ItemOID, Value)
+    methods: list[MethodSpec] = field(default_factory=list)
+    reference_group: str | None = None  # OID of the group the reference rows belong to

@@ -1,0 +1,159 @@
+"""Trial Summary (TS) parameters from ``mappings/odm/ts-parameters.csv``: named transforms over model paths."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ..pathexpr import concrete, iter_values
+from .context import Code, Ctx, odm_table
+
+
+@dataclass(frozen=True, slots=True)
+class TSValue:
+    """One TS value: its text (submission value when coded) and the code it resolved to, if any."""
+
+    text: str
+    code: Code | None = None
+
+    @property
+    def coded(self) -> bool:
+        return self.code is not None and self.code.cdisc is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TSParam:
+    row: dict[str, str]
+    values: tuple[TSValue, ...]
+
+    @property
+    def parmcd(self) -> str:
+        return self.row["tsparmcd"]
+
+
+Raw = Iterator[tuple[str, Any]]  # (concrete model path, value)
+Transform = Callable[[Ctx, dict[str, str], Raw], list[TSValue]]
+
+
+def _text(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [TSValue(ctx.text(v, p)) for p, v in raw if v != ""]
+
+
+def _text_distinct(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return list(dict.fromkeys(_text(ctx, row, raw)))
+
+
+def _integer(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [TSValue(str(int(v))) for _, v in raw]
+
+
+def _count(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [TSValue(str(len(v))) for _, v in raw if v]
+
+
+def _date(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [TSValue(v) for _, v in raw]  # model dates are already YYYY[-MM[-DD]]; never padded
+
+
+def _coded_value(ctx: Ctx, row: dict[str, str], path: str, value: str) -> TSValue:
+    code = ctx.code(row["codes"], value, path)
+    return TSValue(code.cdisc or ctx.text(value, path), code)
+
+
+def _coded(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [_coded_value(ctx, row, p, v) for p, v in raw]
+
+
+def _coded_distinct(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return list(dict.fromkeys(_coded(ctx, row, raw)))
+
+
+def _coded_listed(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    """Only values the crosswalk lists (e.g. comparator arm types for TCNTRL), distinct."""
+    from .context import codes_table
+
+    table = codes_table(row["codes"])
+    return list(dict.fromkeys(_coded_value(ctx, row, p, v) for p, v in raw if v in table))
+
+
+def _boolean(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [_coded_value(ctx, row, p, "true" if v else "false") for p, v in raw]
+
+
+def _phase(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    items = list(raw)
+    if not items:
+        return []
+    path = items[0][0].rsplit("[", 1)[0]
+    return [_coded_value(ctx, row, path, "|".join(str(v) for _, v in items))]
+
+
+def _study_type(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    """Study type; the transform argument (a crosswalk pseudo value) replaces it for patient registries."""
+    pseudo = row["transform"].partition(":")[2]
+    registry = bool(ctx.trial.design.patient_registry) and bool(pseudo)
+    return [_coded_value(ctx, row, p, pseudo if registry else v) for p, v in raw]
+
+
+@cache
+def units() -> dict[str, dict[str, str]]:
+    """``{model unit: row}`` of ``mappings/odm/units.csv``."""
+    return {row["model_unit"]: row for row in odm_table("units")}
+
+
+def iso_duration(value: int, unit: str) -> str:
+    """An age as an ISO 8601 duration, e.g. ``P14Y`` or ``PT6H``."""
+    u = units()[unit]
+    return f"{u['iso8601_prefix']}{value}{u['iso8601_designator']}"
+
+
+def _iso_duration(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
+    return [TSValue(iso_duration(v["value"], v["unit"])) for _, v in raw]
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "text": _text,
+    "text_distinct": _text_distinct,
+    "integer": _integer,
+    "count": _count,
+    "date": _date,
+    "coded": _coded,
+    "coded_distinct": _coded_distinct,
+    "coded_listed": _coded_listed,
+    "boolean": _boolean,
+    "phase": _phase,
+    "study_type": _study_type,
+    "iso_duration": _iso_duration,
+}
+
+
+@cache
+def ts_rows(version: str) -> tuple[dict[str, str], ...]:
+    """TS parameter rows carried by an ODM version."""
+    return tuple(r for r in odm_table("ts-parameters") if version in r["versions"].split())
+
+
+def _holds(data: dict[str, Any], when: str) -> bool:
+    if not when:
+        return True
+    negate = "!=" in when
+    path, _, expected = when.partition("!=" if negate else "=")
+    actual = next((str(v) for _, v in iter_values(data, path)), "")
+    return (actual != expected) if negate else (actual == expected)
+
+
+def ts_params(ctx: Ctx, version: str) -> list[TSParam]:
+    """The TS parameters with at least one value, in table order."""
+    data = ctx.data
+    out = []
+    for row in ts_rows(version):
+        if not _holds(data, row["when"]):
+            continue
+        src = row["source"]
+        raw = ((concrete(src, idx), v) for idx, v in iter_values(data, src))
+        values = TRANSFORMS[row["transform"].partition(":")[0]](ctx, row, raw)
+        if values:
+            out.append(TSParam(row, tuple(values)))
+    return out
