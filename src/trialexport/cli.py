@@ -43,6 +43,16 @@ class Progress:
             sys.stderr.write("\r" + " " * 40 + "\r")
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM behaves like Ctrl-C: the current write is abandoned cleanly, finished files stay."""
+    import signal
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _print_diag(diag: Any, err: bool = True) -> None:
     style = {"error": "red", "warning": "yellow"}.get(diag.severity)
     text = diag.format_text()
@@ -82,6 +92,9 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes for mapping and validation [default: number of cores]. Output is the same "
                    "bytes, in the same order, whatever the number.")
+@click.option("--resume", is_flag=True,
+              help="Skip studies whose outputs in -o DIR are already current (newer than the input and the tool); "
+                   "use it to finish an interrupted run.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
 def convert(
     inputs: tuple[str, ...],
@@ -94,6 +107,7 @@ def convert(
     report_path: str | None,
     report_format: str,
     jobs: int | None,
+    resume: bool,
     quiet: bool,
 ) -> None:
     """Convert registry records to the model, FHIR and/or ODM.
@@ -124,13 +138,16 @@ def convert(
                       source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
     progress = Progress(not quiet)
     outcomes = []
-    failed = 0
+    failed = skipped = 0
+    _terminate_as_interrupt()
     report_stream = sys.stdout if out != "-" else sys.stderr
     try:
         for outcome in convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict,
-                                     stdout=sys.stdout.buffer, jobs=jobs or os.cpu_count() or 1):
+                                     stdout=sys.stdout.buffer, jobs=jobs or os.cpu_count() or 1,
+                                     resume=resume):
             progress.tick()
             failed += not outcome.ok
+            skipped += outcome.skipped
             if report_format == "text":
                 for diag in outcome.diagnostics:
                     if diag.is_error or not quiet:
@@ -155,8 +172,8 @@ def convert(
         summary = {"records": total, "failed": failed, "results": outcomes}
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=report_stream)
     elif not quiet:
-        click.echo(f"{total - failed} of {total} record(s) converted" + (f", {failed} failed" if failed else ""),
-                   err=True)
+        click.echo(f"{total - failed} of {total} record(s) converted" + (f", {failed} failed" if failed else "")
+                   + (f" ({skipped} already current, skipped)" if skipped else ""), err=True)
     sys.exit(1 if failed or total == 0 else 0)
 
 

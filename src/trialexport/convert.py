@@ -29,6 +29,7 @@ class RecordOutcome:
     written: dict[str, str] = field(default_factory=dict)  # target -> path ("-" for stdout)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)  # target -> Coverage dict
+    skipped: bool = False  # --resume: outputs were already current
 
     @property
     def ok(self) -> bool:
@@ -40,6 +41,7 @@ class RecordOutcome:
             "record": self.record,
             "study_id": self.study_id,
             "ok": self.ok,
+            "skipped": self.skipped,
             "written": self.written,
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "coverage": self.coverage,
@@ -90,21 +92,73 @@ def convert_result(
     return outcome, outputs
 
 
-def _work(job: tuple[Any, str, tuple[str, ...], Options, bool]) -> tuple[RecordOutcome, dict[str, bytes]]:
+@dataclass(slots=True, frozen=True)
+class _Plan:
+    """What every unit of work shares (sent once per record to worker processes; small)."""
+
+    targets: tuple[str, ...]
+    options: Options
+    strict: bool
+    resume_dir: str | None  # skip records whose outputs in this folder are current
+    fresh_after: float  # outputs older than this (tool/mapping change) are not current
+
+
+def _work(job: tuple[Any, str, float, _Plan]) -> tuple[RecordOutcome, dict[str, bytes]]:
     """One unit of work (runs in a worker process with ``--jobs``): a raw record -> outcome + outputs."""
     from .readers import result_from_raw
 
-    raw, display, targets, options, strict = job
-    return convert_result(result_from_raw(raw, display), targets, options, strict=strict)
+    raw, display, input_mtime, plan = job
+    res = result_from_raw(raw, display)
+    if plan.resume_dir and res.trial is not None and res.trial.study_id:
+        stamp = max(plan.fresh_after, input_mtime)
+        paths = [Path(plan.resume_dir) / output_name(res.trial.study_id, t, plan.options) for t in plan.targets]
+        if all(_mtime(p) >= stamp for p in paths):
+            outcome = RecordOutcome(res.file, res.record, res.trial.study_id, diagnostics=list(res.diagnostics))
+            outcome.skipped = True
+            outcome.written = {t: str(p) for t, p in zip(plan.targets, paths, strict=True)}
+            return outcome, {}
+    return convert_result(res, plan.targets, plan.options, strict=plan.strict)
 
 
-def _jobs_for(inputs: Iterable[str], fmt: str | None, targets: tuple[str, ...], options: Options,
-              strict: bool) -> Iterator[tuple[Any, str, tuple[str, ...], Options, bool]]:
+def _worker_init() -> None:
+    """Workers leave interrupts to the main process, which stops them and keeps finished files."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
+
+
+def tool_stamp() -> float:
+    """Newest modification time of the code, mapping tables and schemas: outputs older than it are stale."""
+    from .resources import data_dir
+
+    roots = [Path(__file__).parent, data_dir("mappings"), data_dir("schemas")]
+    return max((p.stat().st_mtime for root in roots for p in root.rglob("*") if p.is_file()), default=0.0)
+
+
+def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[tuple[Any, str, float, _Plan]]:
     from .readers.containers import iter_raw
 
     for path in inputs:
+        mtime = _mtime(Path(path)) if path != "-" else float("inf")
         for raw in iter_raw(path, fmt, str(path)):
-            yield raw, str(path), targets, options, strict
+            yield raw, str(path), mtime, plan
+
+
+def remove_stale_parts(out_dir: str) -> int:
+    """Delete temporary ``.*.part`` files a killed run left behind; return how many."""
+    count = 0
+    for part in Path(out_dir).glob(".*.part"):
+        part.unlink(missing_ok=True)
+        count += 1
+    return count
 
 
 def convert_paths(
@@ -117,6 +171,7 @@ def convert_paths(
     strict: bool = False,
     stdout: Any = None,
     jobs: int = 1,
+    resume: bool = False,
 ) -> Iterator[RecordOutcome]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
@@ -124,17 +179,24 @@ def convert_paths(
     duplicate check and writing stay in this process, in input order, so outputs are the
     same bytes whatever the number of jobs. ``out_dir`` of ``None`` or ``"-"`` writes to
     ``stdout`` (a binary stream). A study id seen twice in one batch is converted once: the
-    first occurrence wins, later ones are errors.
+    first occurrence wins, later ones are errors. With ``resume``, a record whose outputs all
+    exist and are newer than its input and than the tool's code/tables is skipped (atomic
+    writes guarantee an existing output is complete).
     """
     from .atomic import write_atomic
 
     seen: dict[str, str] = {}
-    work = _jobs_for(inputs, fmt, tuple(targets), options, strict)
+    to_files = out_dir not in (None, "-")
+    if to_files:
+        remove_stale_parts(str(out_dir))
+    plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None,
+                 tool_stamp() if resume and to_files else 0.0)
+    work = _jobs_for(inputs, fmt, plan)
     pool = None
     if jobs > 1:
         import multiprocessing
 
-        pool = multiprocessing.get_context("fork").Pool(jobs)
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
         results: Iterator[tuple[RecordOutcome, dict[str, bytes]]] = pool.imap(_work, work, chunksize=4)
     else:
         results = map(_work, work)
