@@ -1,0 +1,197 @@
+"""Compile the FHIR mapping tables (``mappings/fhir/*.csv``) once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from ..tables import load_table
+
+VERSIONS = ("r5", "r4")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A model path read by a row; ``fields`` restricts a list item / object to the named keys."""
+
+    path: str
+    fields: tuple[str, ...] = ()
+
+    def leaves(self) -> list[str]:
+        """The model paths this source reads (for coverage)."""
+        if not self.fields:
+            return [self.path]
+        return [f"{self.path}.{f}" for f in self.fields]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """``Kind.path`` with ``[]`` (indexed by the source), ``[+]`` (append) and an optional extension wrap."""
+
+    kind: str  # resource kind from resources.csv, e.g. "ResearchStudy" or "Location[]"
+    path: tuple[tuple[str, str], ...]  # (key, mode) with mode "" | "[]" | "[+]"
+    extension: str | None = None  # extensions.csv name: the value is wrapped in that extension
+    ext_key: str | None = None  # sub-extension key inside the wrapped value
+    only_if_unset: bool = False  # trailing "?": keep an earlier row's value
+
+    @property
+    def list_kind(self) -> bool:
+        return self.kind.endswith("[]")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One mapping row compiled for one FHIR version."""
+
+    id: str
+    table: str
+    sources: tuple[Source, ...]
+    target: Target
+    transform: str
+    arg: str
+    codes: str
+    when: tuple[str, str, str] | None  # (model path, "=" | "!=", value)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A resource kind from ``resources.csv``."""
+
+    name: str
+    type: str
+    id: str
+    order: int
+
+
+def _split_path(text: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for part in text.split("."):
+        for mode in ("[+]", "[]"):
+            if part.endswith(mode):
+                out.append((part[: -len(mode)], mode))
+                break
+        else:
+            out.append((part, ""))
+    return tuple(out)
+
+
+def parse_target(text: str) -> Target:
+    """Parse ``Location[].extension[+]@site-recruitment-status`` and friends."""
+    only = text.endswith("?")
+    text = text.rstrip("?")
+    ext = ext_key = None
+    if "@" in text:
+        text, ext = text.split("@", 1)
+        if "." in ext:
+            ext, ext_key = ext.split(".", 1)
+    kind, _, rest = text.partition(".")
+    return Target(kind, _split_path(rest), ext, ext_key, only)
+
+
+def parse_source(text: str) -> tuple[Source, ...]:
+    """Parse ``a.b[]{x;y}+c.d`` into sources (the first drives iteration)."""
+    out = []
+    for part in filter(None, text.split("+")):
+        fields: tuple[str, ...] = ()
+        if part.endswith("}"):
+            part, _, inner = part[:-1].partition("{")
+            fields = tuple(f.strip() for f in inner.split(";"))
+        out.append(Source(part, fields))
+    return tuple(out)
+
+
+def _parse_when(text: str) -> tuple[str, str, str] | None:
+    if not text:
+        return None
+    op = "!=" if "!=" in text else "="
+    path, _, value = text.partition(op)
+    return path.strip(), op, value.strip()
+
+
+@cache
+def kinds() -> dict[str, Kind]:
+    """Resource kinds in bundle order."""
+    table = load_table("fhir", "resources.csv")
+    return {r["kind"]: Kind(r["kind"], r["type"], r["id"], i) for i, r in enumerate(table)}
+
+
+@cache
+def table_names() -> tuple[str, ...]:
+    """Mapping tables in processing order (as listed in ``resources.csv``), without duplicates."""
+    names: list[str] = []
+    for r in load_table("fhir", "resources.csv"):
+        if r["table"] and r["table"] not in names:
+            names.append(r["table"])
+    return tuple(names)
+
+
+@cache
+def rows(version: str) -> tuple[Row, ...]:
+    """Every mapping row that has a target in ``version``, in table order."""
+    out = []
+    for table in table_names():
+        for r in load_table("fhir", table):
+            target = r[f"target_{version}"]
+            if not target:
+                continue
+            name, _, arg = r["transform"].partition(":")
+            out.append(
+                Row(
+                    r["id"],
+                    table,
+                    parse_source(r["source"]),
+                    parse_target(target),
+                    name,
+                    arg,
+                    r["codes"],
+                    _parse_when(r["when"]),
+                )
+            )
+    return tuple(out)
+
+
+@cache
+def source_paths(version: str) -> frozenset[str]:
+    """Model paths read by the rows of ``version`` (sources and ``when`` conditions)."""
+    paths: set[str] = set()
+    for row in rows(version):
+        for src in row.sources:
+            paths.update(src.leaves())
+        if row.when:
+            paths.add(row.when[0])
+    return frozenset(paths)
+
+
+@cache
+def not_carried(version: str) -> dict[str, str]:
+    """``{model path: reason}`` for fields deliberately not carried in ``version``."""
+    return {r["model"]: r["reason"] for r in load_table("fhir", "not-carried.csv") if r["version"] in ("*", version)}
+
+
+@cache
+def codes() -> dict[str, dict[str, str]]:
+    """Fixed codes and URIs of ``codes.csv`` by name."""
+    return {r["name"]: r for r in load_table("fhir", "codes.csv")}
+
+
+def fixed(name: str, version: str) -> tuple[str, str, str]:
+    """``(system, code, display)`` of a ``codes.csv`` entry."""
+    row = codes()[name]
+    return row[f"system_{version}"], row["code"], row["display"]
+
+
+@cache
+def extensions() -> dict[str, tuple[str, str]]:
+    """``{name: (url, value type)}`` of ``extensions.csv``."""
+    return {r["name"]: (r["url"], r["value_type"]) for r in load_table("fhir", "extensions.csv")}
+
+
+@cache
+def shape_rules(version: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """``(resource type, element path, rule)`` of ``version-shapes.csv`` for ``version``."""
+    out = []
+    for r in load_table("fhir", "version-shapes.csv"):
+        if r["version"] == version:
+            rtype, *path = r["path"].split(".")
+            out.append((rtype, tuple(path), r["rule"]))
+    return tuple(out)

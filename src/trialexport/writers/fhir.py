@@ -1,0 +1,84 @@
+"""FHIR writers: one Bundle per study (R5 or R4), mapped by the tables in ``mappings/fhir/``.
+
+Resources get deterministic ids from the study id (``nct04318600``, ``nct04318600-site-3``) and
+``urn:uuid:`` fullUrls (uuid5 of ``https://clinicaltrials.gov/study/<id>/<Type>/<resource id>``),
+so the same record always gives the same bytes. Transaction bundles PUT every resource by
+``<Type>/<id>``: loading twice updates rather than duplicates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..coverage import compute
+from ..diagnostics import Diagnostic, TrialExportError, error
+from ..fhirmap import engine, tables
+from ..model import Trial
+from ..targets import Options, Output
+
+BUNDLE_TYPES = ("collection", "transaction")
+
+
+def map_bundle(trial: Trial, version: str, bundle_type: str = "collection") -> tuple[dict[str, Any], list[Diagnostic]]:
+    """The Bundle dict and the mapping warnings (no validation)."""
+    if version not in tables.VERSIONS:
+        raise ValueError(f"unknown FHIR version {version!r}")
+    if bundle_type not in BUNDLE_TYPES:
+        raise ValueError(f"unknown bundle type {bundle_type!r}")
+    resources, diags = engine.run(trial, version)
+    study = trial.study_id or "study"
+    entries = []
+    for full, res in resources:
+        entry: dict[str, Any] = {"fullUrl": full, "resource": res}
+        if bundle_type == "transaction":
+            entry["request"] = {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"}
+        entries.append(entry)
+    bundle = {"resourceType": "Bundle", "id": f"{engine.id_stem(study)}-{version}", "type": bundle_type,
+              "entry": entries}  # fmt: skip
+    return bundle, diags
+
+
+def serialize(bundle: dict[str, Any]) -> bytes:
+    """Deterministic JSON: insertion (table) key order, 2-space indent, trailing newline."""
+    return orjson.dumps(bundle, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def validate(bundle: dict[str, Any], version: str) -> list[Diagnostic]:
+    """Official JSON schemas + Bundle shell + references, then the fhir.resources model parse."""
+    try:
+        from ..validators.fhir import validate_fhir, validate_fhir_models
+    except ImportError as exc:  # the validators ship with the package; say so if they do not
+        return [error("FHIR-VALIDATOR-MISSING", f"FHIR validators unavailable: {exc}")]
+    diags = list(validate_fhir(bundle, version))
+    if not any(d.is_error for d in diags):
+        diags.extend(validate_fhir_models(bundle, version))
+    return diags
+
+
+def build_bundle(trial: Trial, version: str, bundle_type: str = "collection") -> dict[str, Any]:
+    """A validated Bundle dict; raises :class:`TrialExportError` with the first error if invalid."""
+    bundle, _ = map_bundle(trial, version, bundle_type)
+    for diag in validate(bundle, version):
+        if diag.is_error:
+            raise TrialExportError(diag)
+    return bundle
+
+
+def _write(trial: Trial, options: Options, version: str) -> Output:
+    bundle, diags = map_bundle(trial, version, options.bundle_type)
+    if options.validate:
+        diags = diags + validate(bundle, version)
+    coverage = compute(trial, tables.source_paths(version), tables.not_carried(version))
+    return Output(serialize(bundle), diags, coverage)
+
+
+def write_r5(trial: Trial, options: Options) -> Output:
+    """FHIR R5 Bundle of the study."""
+    return _write(trial, options, "r5")
+
+
+def write_r4(trial: Trial, options: Options) -> Output:
+    """FHIR R4 Bundle of the study."""
+    return _write(trial, options, "r4")

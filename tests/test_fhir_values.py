@@ -1,0 +1,234 @@
+"""FHIR writer: mapped values on the seed page and on corpus studies of different shapes (R5 and R4).
+
+Expectations are computed from the registry JSON (or the reader's model), not hard-coded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import DATA, SEED_PAGE
+
+from trialexport.writers.fhir import map_bundle
+
+# Registry value -> FHIR code, as published (mapping reference section 7); independent of the tables under test.
+PHASE = {"NA": "n-a", "EARLY_PHASE1": "early-phase-1", "PHASE1": "phase-1", "PHASE2": "phase-2", "PHASE3": "phase-3",
+         "PHASE4": "phase-4", "PHASE1|PHASE2": "phase-1-phase-2", "PHASE2|PHASE3": "phase-2-phase-3"}  # fmt: skip
+SEVCO = {"INTERVENTIONAL": "SEVCO:01001", "OBSERVATIONAL": "SEVCO:01002", "RANDOMIZED": "SEVCO:01003",
+         "NON_RANDOMIZED": "SEVCO:01005", "PARALLEL": "SEVCO:01011", "CROSSOVER": "SEVCO:01012",
+         "PARTICIPANT": "SEVCO:01060", "CARE_PROVIDER": "SEVCO:01061", "OUTCOMES_ASSESSOR": "SEVCO:01062"}  # fmt: skip
+R5_STATE = {"COMPLETED": "completed", "WITHDRAWN": "withdrawn", "RECRUITING": "recruiting", "TERMINATED": "terminated",
+            "ACTIVE_NOT_RECRUITING": "active-but-not-recruiting"}  # fmt: skip
+R4_STATUS = {"COMPLETED": "completed", "WITHDRAWN": "withdrawn", "RECRUITING": "active", "UNKNOWN": "in-review",
+             "ACTIVE_NOT_RECRUITING": "closed-to-accrual"}  # fmt: skip
+UCUM = {"Year": "a", "Month": "mo", "Week": "wk", "Day": "d"}
+
+
+def arm_code(registry: str) -> str:
+    return "other-arm-type" if registry == "OTHER" else registry.lower().replace("_", "-")
+
+
+def by_type(bundle: dict, rtype: str) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
+
+
+def codes(concepts: list[dict] | dict | None) -> list[str]:
+    items = concepts if isinstance(concepts, list) else [concepts] if concepts else []
+    return [c["code"] for cc in items for c in cc.get("coding", [])]
+
+
+def criteria(group: dict) -> list[dict]:
+    return [c for c in group.get("characteristic", []) if "coding" not in c["code"]]
+
+
+def ext(resource: dict, name: str) -> list[dict]:
+    url = f"http://hl7.org/fhir/5.0/StructureDefinition/extension-ResearchStudy.{name}"
+    return [e for e in resource.get("extension", []) if e["url"] == url]
+
+
+def sub(extension: dict, key: str) -> list:
+    return [next(v for k, v in e.items() if k.startswith("value")) for e in extension["extension"] if e["url"] == key]
+
+
+def age(text: str | None) -> dict | None:
+    if not text:
+        return None
+    value, unit = text.split()
+    return {"value": int(value), "code": UCUM[unit.rstrip("s")]}
+
+
+@pytest.fixture(scope="module")
+def seed():
+    from trialexport.readers import read_path
+
+    (res,) = list(read_path(SEED_PAGE))
+    return res.trial
+
+
+@pytest.mark.parametrize("version", ["r5", "r4"])
+def test_seed_page_values(seed, version):
+    bundle, diags = map_bundle(seed, version)
+    assert diags == []
+    (study,) = by_type(bundle, "ResearchStudy")
+    (group,) = by_type(bundle, "Group")
+    (plan,) = by_type(bundle, "PlanDefinition")
+    assert codes(study["phase"]) == ["phase-1"]
+    assert study["identifier"][0] == {"use": "official", "system": "http://clinicaltrials.gov", "value": "NCT04318600"}
+    design = study["studyDesign" if version == "r5" else "category"]
+    assert codes(design) == ["SEVCO:01001", "SEVCO:01005", "SEVCO:01011", "SEVCO:01060"]
+    assert [d["text"] for d in design] == ["INTERVENTIONAL", "NON_RANDOMIZED", "PARALLEL", "SINGLE", "PARTICIPANT"]
+    arms = study["comparisonGroup" if version == "r5" else "arm"]
+    assert [codes(a["type"]) for a in arms] == [["experimental"], ["no-intervention"]]
+    assert [a["title"] for a in plan["action"]] == [a["name"] for a in arms]
+    (age_char,) = [c for c in group["characteristic"] if codes(c["code"]) == ["30525-0"]]
+    rng = age_char["valueRange"]
+    assert (rng["low"]["value"], rng["low"]["code"], rng["high"]["value"], rng["high"]["code"]) == (14, "a", 60, "a")
+    crit = criteria(group)
+    assert len(crit) == 14 and all(c["exclude"] is True and c["valueBoolean"] is True for c in crit)
+    assert not [c for c in crit if not c["exclude"]]
+    pubmed = [a for a in study["relatedArtifact"] if a.get("document", {}).get("url", "").endswith("/35412950/")]
+    assert pubmed and pubmed[0]["type"] == "citation"
+    orgs = {o["name"] for o in by_type(bundle, "Organization")}
+    assert orgs == {"Yan'an Affiliated Hospital of Kunming Medical University", "The First People's Hospital of Yunnan"}
+    if version == "r5":
+        assert codes(study["progressStatus"][0]["state"]) == ["completed"]
+        assert study["status"] == "active"
+        assert [codes(p["role"]) for p in study["associatedParty"]] == [["lead-sponsor"], ["collaborator"]]
+        assert study["recruitment"]["targetNumber"] == 16
+    else:
+        assert study["status"] == "completed"
+        assert study["sponsor"]["display"].startswith("Yan'an")
+        (collab,) = ext(study, "associatedParty")
+        assert codes(sub(collab, "role")) == ["collaborator"]
+        assert study["enrollment"][0]["reference"] == bundle["entry"][2]["fullUrl"]
+
+
+SHAPES = {
+    "NCT06742723": "randomized quadruple-blind phase 3, 706 sites",
+    "NCT05170204": "randomized open-label phase 3 with 4 arms and 180 sites",
+    "NCT06252142": "observational case-control with 4 cohorts",
+    "NCT01438047": "withdrawn observational study",
+    "NCT02960672": "UNKNOWN status (R4 fallback)",
+}
+
+
+@pytest.mark.parametrize("version", ["r5", "r4"])
+@pytest.mark.parametrize("nct", sorted(SHAPES))
+def test_corpus_study_values(corpus_trials, nct, version):
+    src = json.loads((DATA / "ctgov-v2" / f"{nct}.json").read_text(encoding="utf-8"))["protocolSection"]
+    trial = corpus_trials[nct].trial
+    bundle, _ = map_bundle(trial, version)
+    (study,) = by_type(bundle, "ResearchStudy")
+    (group,) = by_type(bundle, "Group")
+    (plan,) = by_type(bundle, "PlanDefinition")
+    design_mod = src.get("designModule", {})
+    status = src["statusModule"]["overallStatus"]
+
+    ident = src["identificationModule"]
+    titles = [t for t in (ident.get("officialTitle"), ident.get("acronym")) if t]
+    if version == "r5":
+        assert [label["value"] for label in study.get("label", [])] == titles
+    else:
+        assert [sub(e, "value")[0] for e in ext(study, "label")] == titles
+    assert study["title"] == ident["briefTitle"]
+
+    phases = design_mod.get("phases", [])
+    assert codes(study.get("phase")) == ([PHASE["|".join(phases)]] if phases else [])
+
+    info = design_mod.get("designInfo", {})
+    values = [design_mod["studyType"], info.get("allocation"), info.get("interventionModel"),
+              info.get("observationalModel"), info.get("timePerspective"), info.get("maskingInfo", {}).get("masking"),
+              *info.get("maskingInfo", {}).get("whoMasked", [])]  # fmt: skip
+    design = study["studyDesign" if version == "r5" else "category"]
+    assert [d["text"] for d in design] == [v for v in values if v]
+    assert codes(design) == [SEVCO[v] for v in values if v in SEVCO]
+
+    if version == "r5":
+        assert codes(study["progressStatus"][0]["state"]) == ([R5_STATE[status]] if status in R5_STATE else [])
+        assert study["progressStatus"][0]["state"]["text"] == status
+    else:
+        last = src["statusModule"].get("lastKnownStatus")
+        assert study["status"] == (R4_STATUS[last] if status == "UNKNOWN" and last else R4_STATUS[status])
+        assert ext(study, "progressStatus")[0]["extension"][0]["valueCodeableConcept"]["text"] == status
+    if src["statusModule"].get("whyStopped"):
+        stopped = study["whyStopped" if version == "r5" else "reasonStopped"]
+        assert stopped["text"] == src["statusModule"]["whyStopped"]
+
+    arms = src.get("armsInterventionsModule", {}).get("armGroups", [])
+    fhir_arms = study.get("comparisonGroup" if version == "r5" else "arm", [])
+    assert [a["name"] for a in fhir_arms] == [a["label"] for a in arms]
+    assert [codes(a.get("type")) for a in fhir_arms] == [[arm_code(a["type"])] if "type" in a else [] for a in arms]
+    if arms:
+        assert [a["id"] for a in plan["action"]] == [f"arm-{i + 1}" for i in range(len(arms))]
+
+    elig = src["eligibilityModule"]
+    (age_char,) = [c for c in group["characteristic"] if codes(c["code"]) == ["30525-0"]]
+    low, high = age(elig.get("minimumAge")), age(elig.get("maximumAge"))
+    rng = age_char["valueRange"]
+    assert ({k: rng["low"][k] for k in ("value", "code")} if "low" in rng else None) == low
+    assert ({k: rng["high"][k] for k in ("value", "code")} if "high" in rng else None) == high
+    crit = criteria(group)
+    kinds = [c.kind for c in trial.eligibility.criteria]
+    assert [c["exclude"] for c in crit] == [k == "exclusion" for k in kinds]
+    assert len(crit) == len(kinds) > 0
+
+    sponsors = src["sponsorCollaboratorsModule"]
+    n_collab = len(sponsors.get("collaborators", []))
+    if version == "r5":
+        orgs = ("LEAD_SPONSOR", "COLLABORATOR")
+        roles = [codes(p["role"]) for p in study["associatedParty"] if p["role"]["text"] in orgs]
+        assert roles == [["lead-sponsor"]] + [["collaborator"]] * n_collab
+    else:
+        assert study["sponsor"]["display"] == sponsors["leadSponsor"]["name"]
+        parties = [codes(sub(p, "role")[0]) for p in ext(study, "associatedParty")]
+        assert parties.count(["collaborator"]) == n_collab
+
+    sites = src.get("contactsLocationsModule", {}).get("locations", [])
+    locations = by_type(bundle, "Location")
+    assert len(locations) == len(sites) == len(study.get("site", []))
+    assert [loc["id"] for loc in locations] == [f"{nct.lower()}-site-{i + 1}" for i in range(len(sites))]
+    assert [loc.get("address", {}).get("city") for loc in locations] == [s.get("city") for s in sites]
+    urls = {e["fullUrl"] for e in bundle["entry"]}
+    assert all(ref["reference"] in urls for ref in study.get("site", []))
+
+    mods = src.get("outcomesModule", {})
+    outcomes = [o for key in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes") for o in mods.get(key, [])]
+    measures = study.get("outcomeMeasure") if version == "r5" else [
+        {"name": sub(e, "name")[0]} for e in ext(study, "outcomeMeasure")]  # fmt: skip
+    assert [m["name"] for m in measures or []] == [o["measure"] for o in outcomes]
+    goals = plan.get("goal", [])
+    assert [g["description"]["text"] for g in goals] == [o["measure"] for o in outcomes]
+    for goal, outcome in zip(goals, outcomes, strict=True):
+        tf = outcome.get("timeFrame")
+        if not tf:
+            continue
+        target = goal["target"][0]
+        assert target["detailCodeableConcept"]["text"] == tf
+        number = re.search(r"\d+", tf)
+        if "due" in target:
+            assert target["due"]["system"] == "http://unitsofmeasure.org" and number
+            assert str(target["due"]["value"]) in tf
+    goal_ids = {g["id"] for g in goals}
+    for action in plan.get("action", []):
+        assert set(action.get("goalId", [])) <= goal_ids
+
+
+def test_time_frames_parse_to_ucum_durations():
+    from trialexport.fhirmap.engine import Context
+    from trialexport.fhirmap.transforms import duration
+
+    ctx = Context("r5", "x", "X", {})
+    expected = {
+        "12 weeks": (12, "wk"),
+        "Day 28": (28, "d"),
+        "6 months": (6, "mo"),
+        "up to 2 years": (2, "a"),
+        "baseline": None,
+        "Day 1 to Day 28": (28, "d"),
+        "Baseline, Week 4, 1 year": (1, "a"),
+        "24-hour urine": (24, "h"),
+    }
+    got = {text: duration(ctx, text) for text in expected}
+    assert {k: (v["value"], v["code"]) if v else None for k, v in got.items()} == expected
