@@ -1,11 +1,14 @@
 """Locate the project's data folders (``mappings/``, ``schemas/``).
 
 In a wheel they are installed inside the package (``trialexport/mappings``); in a
-source checkout or editable install they sit at the repository root.
+source checkout or editable install they sit at the repository root. The environment
+variable ``TRIALEXPORT_MAPPINGS`` points the tool at another mappings folder (to try a
+changed table without touching the installed one).
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +18,9 @@ _PKG = Path(__file__).resolve().parent
 @cache
 def data_dir(name: str) -> Path:
     """Return the folder ``name`` (``"mappings"`` or ``"schemas"``)."""
+    override = os.environ.get(f"TRIALEXPORT_{name.upper()}")
+    if override:
+        return Path(override)
     inside = _PKG / name
     if inside.is_dir():
         return inside

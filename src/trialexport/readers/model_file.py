@@ -32,6 +32,7 @@ def model_to_trial(obj: Any, text: str | None = None) -> tuple[Trial | None, lis
     """Validate a model-shaped object; errors carry the key path (and line:col when known)."""
     if not isinstance(obj, dict):
         return None, [error("MODEL-INVALID", f"expected a mapping at the top level, got {type(obj).__name__}")]
+    obj = _plain(obj)
     errors = sorted(_validator().iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         from ..lines import line_index
@@ -44,6 +45,21 @@ def model_to_trial(obj: Any, text: str | None = None) -> tuple[Trial | None, lis
             diags.append(error("MODEL-INVALID", _message(err), path=path, line=line, col=col))
         return None, diags
     return finalize(obj, strict=True)
+
+
+def _plain(node: Any) -> Any:
+    """YAML reads an unquoted ``2026-11-02`` as a date: give the model the ISO text it expects."""
+    import datetime
+
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, datetime.datetime):
+        return node.date().isoformat()
+    if isinstance(node, datetime.date):
+        return node.isoformat()
+    return node
 
 
 def _message(err: Any) -> str:

@@ -1,0 +1,81 @@
+"""The interoperability fixture set: inputs, the expected output of every format, and negative cases.
+
+``fixtures/cases.csv`` lists each case (name, input file, what it exercises). The expected
+outputs live in ``fixtures/expected/<case>/<id>.<format>``. :func:`regenerate` rebuilds them
+into any folder; :func:`check` regenerates into a temporary folder and compares byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import tempfile
+from pathlib import Path
+
+from .atomic import write_atomic
+from .targets import ALL_EXPORTS, Options
+
+FORMATS = ("model", *ALL_EXPORTS)
+
+
+def cases(root: Path) -> list[dict[str, str]]:
+    """Rows of ``cases.csv``."""
+    with (root / "cases.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def regenerate(root: Path, into: Path) -> list[str]:
+    """Write every case's expected outputs under ``into/<case>/``; return problems (failed records)."""
+    from .convert import convert_paths
+
+    problems = []
+    for case in cases(root):
+        out = into / case["case"]
+        out.mkdir(parents=True, exist_ok=True)
+        for outcome in convert_paths([str(root / case["input"])], list(FORMATS), str(out), Options()):
+            if not outcome.ok:
+                errors = [d.format_text() for d in outcome.diagnostics if d.is_error]
+                problems.append(f"{case['case']}: {errors[0] if errors else 'failed'}")
+    return problems
+
+
+def check(root: Path) -> list[str]:
+    """Differences between the committed expected outputs and a fresh regeneration (empty: current)."""
+    expected = root / "expected"
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        diffs = regenerate(root, fresh)
+        diffs += _compare(fresh, expected, "")
+    return diffs
+
+
+def _compare(fresh: Path, committed: Path, rel: str) -> list[str]:
+    cmp = filecmp.dircmp(fresh, committed)
+    out = [f"missing: {rel}{name}" for name in sorted(cmp.left_only)]
+    out += [f"not produced any more: {rel}{name}" for name in sorted(cmp.right_only)]
+    _match, mismatch, errors = filecmp.cmpfiles(fresh, committed, cmp.common_files, shallow=False)
+    out += [f"differs: {rel}{name}" for name in sorted(mismatch + errors)]
+    for sub in sorted(cmp.common_dirs):
+        out += _compare(fresh / sub, committed / sub, f"{rel}{sub}/")
+    return out
+
+
+def update(root: Path) -> list[str]:
+    """Rewrite the expected outputs in place (atomically per file; stale files removed)."""
+    expected = root / "expected"
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        problems = regenerate(root, fresh)
+        if problems:
+            return problems
+        for path in sorted(fresh.rglob("*")):
+            if path.is_file():
+                target = expected / path.relative_to(fresh)
+                if not target.exists() or target.read_bytes() != path.read_bytes():
+                    write_atomic(target, path.read_bytes())
+        for path in sorted(expected.rglob("*"), reverse=True):
+            if path.is_file() and not (fresh / path.relative_to(expected)).exists():
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return []
