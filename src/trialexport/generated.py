@@ -1,7 +1,8 @@
 """Files generated from the code and the mapping tables (never edited by hand).
 
 - ``schemas/trial-model.schema.json``: the model's JSON Schema (from :mod:`trialexport.model`).
-- ``docs/mapping.md``: the crosswalk document (from ``mappings/``), when the docs builder exists.
+- ``docs/mapping.md``: the crosswalk document (from ``mappings/``).
+- ``fixtures/README.md``: the fixture catalogue (from ``fixtures/cases.csv``), in a source checkout.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def _generators() -> dict[Path, Callable[[], str]]:
         pass
     else:
         gens[docs / "mapping.md"] = mapping_markdown
+    fixtures = data_dir("mappings").parent / "fixtures"
+    if (fixtures / "cases.csv").exists():  # a source checkout (the wheel ships no fixtures)
+        from .fixtures_readme import fixtures_markdown
+
+        gens[fixtures / "README.md"] = lambda: fixtures_markdown(fixtures)
     return gens
 
 

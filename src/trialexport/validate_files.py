@@ -92,7 +92,7 @@ def _validate_xml(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic
         return [] if skip_unknown else [error("UNKNOWN-KIND", f"XML root <{root.tag}> is not ODM: unknown file kind")]
     from .validators.odm import validate_odm
 
-    return validate_odm(data)
+    return validate_odm(data, source=path)
 
 
 def _validate_record(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic]:

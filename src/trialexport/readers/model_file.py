@@ -67,4 +67,8 @@ def _message(err: Any) -> str:
         return f"unknown key: {err.message.split('(')[-1].rstrip(')')}"
     if err.validator == "type":
         return f"expected {err.validator_value}, got {err.instance!r}"[:200]
+    if err.validator == "anyOf":  # optional fields are anyOf [<type>, null]
+        kinds = [str(s.get("type") or s.get("$ref", "").rpartition("/")[2]) for s in err.validator_value]
+        wanted = " or ".join(k for k in kinds if k and k != "null") or "a valid value"
+        return f"expected {wanted}, got {err.instance!r}"[:200]
     return err.message[:200]
