@@ -120,6 +120,23 @@ def _work(job: tuple[Any, str, float, _Plan]) -> tuple[RecordOutcome, dict[str, 
     return convert_result(res, plan.targets, plan.options, strict=plan.strict)
 
 
+def bounded_imap(pool: Any, func: Any, items: Iterable[Any], window: int) -> Iterator[Any]:
+    """``pool.imap`` in input order, but with at most ``window`` items in flight.
+
+    ``Pool.imap`` drains its input eagerly, which would load a whole registry dump into
+    memory; this keeps memory flat however long the input is.
+    """
+    from collections import deque
+
+    pending: deque[Any] = deque()
+    for item in items:
+        pending.append(pool.apply_async(func, (item,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
 def _worker_init() -> None:
     """Workers leave interrupts to the main process, which stops them and keeps finished files."""
     import signal
@@ -197,7 +214,7 @@ def convert_paths(
         import multiprocessing
 
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
-        results: Iterator[tuple[RecordOutcome, dict[str, bytes]]] = pool.imap(_work, work, chunksize=4)
+        results: Iterator[tuple[RecordOutcome, dict[str, bytes]]] = bounded_imap(pool, _work, work, 16 * jobs)
     else:
         results = map(_work, work)
     try:
