@@ -8,15 +8,30 @@ row"). ``extras`` entries are never carried: they had no place in the model to b
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from .model import Trial
 from .targets import Coverage
 
+_last: tuple[weakref.ref[Trial], list[str]] | None = None
+
 
 def populated_leaves(trial: Trial) -> list[str]:
-    """Normalized paths (``arms[].label``) of every populated leaf of the trial, extras excluded."""
+    """Normalized paths (``arms[].label``) of every populated leaf of the trial, extras excluded.
+
+    Every writer asks for the same trial in turn, so the last answer is remembered.
+    """
+    global _last
+    if _last is not None and _last[0]() is trial:
+        return _last[1]
+    leaves = _populated_leaves(trial)
+    _last = (weakref.ref(trial), leaves)
+    return leaves
+
+
+def _populated_leaves(trial: Trial) -> list[str]:
     out: set[str] = set()
 
     def walk(node: Any, norm: str) -> None:
