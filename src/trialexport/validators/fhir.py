@@ -26,6 +26,14 @@ one with ECMA-262 anchoring (see :func:`ecma_to_python_regex`): Python's ``$`` a
 python-jsonschema alone accepts ``"active\\n"`` as a ``code``, which the JSON Schema spec (ECMA-262) and jsonschema_rs
 reject.
 
+Required bindings
+-----------------
+The R5 schema has no ``enum`` for coded elements with a required binding (``ResearchStudy.status`` is a plain
+``code``). After the schema check the same pieces are walked against tables generated from the R5 core package's
+StructureDefinitions/ValueSets/CodeSystems (R4: from the R4 schema's enums) and each code outside its value set is
+reported as ``FHIR-BINDING``, unless the schema check already reported that path (R4's enums, the 26 enums R5 does
+have, a ``code`` that fails its pattern): one finding per bad value. See :mod:`trialexport.validators.bindings`.
+
 The R5 regex problem
 --------------------
 R5's ``decimal`` pattern (25 occurrences, e.g. ``#/definitions/decimal``, ``Extension.valueDecimal``) is
@@ -47,6 +55,8 @@ from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
 from trialexport.resources import schema_path
+from trialexport.validators.bindings import binding_errors
+from trialexport.validators.bindings import prepare as prepare_bindings
 
 __all__ = [
     "ENGINES",
@@ -375,6 +385,7 @@ def prepare(version: str, engine: str = "rs") -> None:
     """Compile ``version``'s validator(s) now (otherwise done lazily on first use)."""
     engine = choose_engine(engine)
     _resource_slots(_check_version(version))
+    prepare_bindings(version)
     if engine == "rs":
         _rs_validator(version)
     else:
@@ -504,9 +515,12 @@ def _reference_errors(bundle: JSON) -> list[Diagnostic]:
 def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagnostic]:
     """Validate a Bundle or single resource against the official ``version`` ("r5"/"r4") JSON schema.
 
-    Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``) and, inside a Bundle, ``FHIR-REF`` for a
-    ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no entry. ``engine``: ``"rs"``
-    (jsonschema_rs; objects holding non-JSON values such as ``datetime`` go to the reference engine) or ``"py"``.
+    Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``), ``FHIR-BINDING`` for a ``code`` outside the
+    required value set of its element (:mod:`trialexport.validators.bindings`; the R5 schema has no enums for most
+    of them; a value the schema already rejects at that path, e.g. against an R4 ``enum``, is not reported twice)
+    and, inside a Bundle, ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
+    entry. ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as ``datetime`` go to the
+    reference engine) or ``"py"``.
     """
     _check_version(version)
     engine = choose_engine(engine)
@@ -520,6 +534,9 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
             found += _py_errors(pieces, version)
     else:
         found += _py_errors(pieces, version)
+    if bindings := binding_errors(pieces, version):  # a value the schema already rejected is reported once
+        flagged = {d.path for d in found}
+        found += [d for d in bindings if d.path not in flagged]
     if obj.get("resourceType") == "Bundle":
         found += _reference_errors(obj)
     return found
