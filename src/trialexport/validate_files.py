@@ -40,6 +40,7 @@ def validate_file(path: str, *, fhir_version: str | None = None, skip_unknown: b
     except OSError as exc:
         return [error("IO-READ", f"cannot read: {exc.strerror or exc}", file=path)]
     findings = _validate_bytes(data, path, fhir_version, skip_unknown)
+    findings.sort(key=lambda d: (d.line or 0, d.col or 0, d.path or ""))
     return [d.located(file=path) for d in findings]
 
 
