@@ -24,23 +24,38 @@ def _color() -> bool | None:
 
 
 class Progress:
-    """A one-line records/s counter on stderr, shown only on a terminal."""
+    """A one-line progress display on stderr (records, records/s, ETA when the total is known).
 
-    def __init__(self, enabled: bool) -> None:
+    Shown only on a terminal; redirected or piped runs stay quiet.
+    """
+
+    def __init__(self, enabled: bool, total: int | None = None) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.total = total
         self.count = 0
         self.start = time.perf_counter()
+        self.shown = 0.0
 
     def tick(self) -> None:
         self.count += 1
-        if self.enabled and self.count % 25 == 0:
-            rate = self.count / max(time.perf_counter() - self.start, 1e-9)
-            sys.stderr.write(f"\r{self.count} records, {rate:.0f}/s")
-            sys.stderr.flush()
+        now = time.perf_counter()
+        if not self.enabled or now - self.shown < 0.2:
+            return
+        self.shown = now
+        rate = self.count / max(now - self.start, 1e-9)
+        line = f"{self.count} records, {rate:.0f}/s"
+        if self.total and self.count <= self.total:
+            eta = int((self.total - self.count) / max(rate, 1e-9))
+            line = f"{self.count}/{self.total} records, {rate:.0f}/s, ETA {eta // 60}m{eta % 60:02d}s"
+        sys.stderr.write("\r" + line.ljust(60))
+        sys.stderr.flush()
 
-    def done(self) -> None:
-        if self.enabled and self.count >= 25:
-            sys.stderr.write("\r" + " " * 40 + "\r")
+    def clear(self) -> None:
+        """Erase the progress line (before printing something else on stderr)."""
+        if self.enabled and self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+
+    done = clear
 
 
 def _terminate_as_interrupt() -> None:
@@ -96,6 +111,7 @@ def main() -> None:
               help="Skip studies whose outputs in -o DIR are already current (newer than the input and the tool); "
                    "use it to finish an interrupted run.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print informational notes (e.g. values carried as text only).")
 def convert(
     inputs: tuple[str, ...],
     to: tuple[str, ...],
@@ -109,6 +125,7 @@ def convert(
     jobs: int | None,
     resume: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Convert registry records to the model, FHIR and/or ODM.
 
@@ -121,8 +138,9 @@ def convert(
 
     \b
     Examples:
-      trialexport convert fixtures/NCT04318600.txt --to model -o out/
+      trialexport convert fixtures/NCT04318600.txt --to all -o out/
       trialexport convert tests/data/ctgov-v2/*.json --to fhir-r5 --to odm-1.3.2 -o out/
+      trialexport convert ctg-studies.json.zip --to all -o out/ --jobs 2 --resume --report report.json
       cat study.json | trialexport convert - --to model --model-format yaml
     """
     from .convert import convert_paths
@@ -136,7 +154,9 @@ def convert(
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     options = Options(bundle_type=bundle_type, model_format=model_format,
                       source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
-    progress = Progress(not quiet)
+    from .convert import estimate_records
+
+    progress = Progress(not quiet, estimate_records(inputs) if sys.stderr.isatty() else None)
     outcomes = []
     failed = skipped = 0
     _terminate_as_interrupt()
@@ -149,9 +169,12 @@ def convert(
             failed += not outcome.ok
             skipped += outcome.skipped
             if report_format == "text":
-                for diag in outcome.diagnostics:
-                    if diag.is_error or not quiet:
-                        _print_diag(diag)
+                shown = [d for d in outcome.diagnostics
+                         if d.is_error or (not quiet and (d.severity == "warning" or verbose))]
+                if shown:
+                    progress.clear()
+                for diag in shown:
+                    _print_diag(diag)
             if report_path or report_format == "json":
                 outcomes.append(outcome.to_dict())
     except KeyboardInterrupt:

@@ -169,6 +169,31 @@ def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[t
             yield raw, str(path), mtime, plan
 
 
+def estimate_records(inputs: Iterable[str]) -> int | None:
+    """How many records the inputs hold, for the progress ETA (zip members, NDJSON lines, else 1 per file)."""
+    import zipfile
+
+    total = 0
+    for path in inputs:
+        if path == "-":
+            return None
+        try:
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as zf:
+                    total += sum(1 for name in zf.namelist() if name.lower().endswith(".json"))
+                continue
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 16)
+                if head.lstrip()[:1] == b"{" and head.count(b"\n{") > 0:  # NDJSON: count lines
+                    rest = iter(lambda: fh.read(1 << 20), b"")
+                    total += head.count(b"\n") + sum(chunk.count(b"\n") for chunk in rest)
+                else:
+                    total += 1
+        except OSError:
+            return None
+    return total
+
+
 def remove_stale_parts(out_dir: str) -> int:
     """Delete temporary ``.*.part`` files a killed run left behind; return how many."""
     count = 0
