@@ -111,7 +111,7 @@ def main() -> None:
               help="Skip studies whose outputs in -o DIR are already current (newer than the input and the tool); "
                    "use it to finish an interrupted run.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
-@click.option("-v", "--verbose", is_flag=True, help="Also print informational notes (e.g. values carried as text only).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
 def convert(
     inputs: tuple[str, ...],
     to: tuple[str, ...],
