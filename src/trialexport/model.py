@@ -189,7 +189,9 @@ class Design(Part):
     who_masked: list[str] = []
     bio_spec_retention: str | None = None
     bio_spec_description: str | None = None
-    enrollment_count: int | None = Field(None, ge=0)
+    enrollment_count: int | None = Field(
+        None, ge=0, le=2_147_483_647, description="Participants; at most 2^31-1 (FHIR unsignedInt), larger is absurd."
+    )
     enrollment_type: str | None = Field(None, description="ACTUAL or ESTIMATED.")
 
 

@@ -72,12 +72,15 @@ def read_trial(path: str | Path, fmt: str | None = None) -> Trial:
 
 def result_from_raw(raw: Any, display: str) -> ReadResult:
     """Turn a raw record (already decoded object, page text or a failure) into a ReadResult."""
-    from .containers import RawRecord
+    from .containers import MAX_DEPTH, RawRecord, too_deep
 
     assert isinstance(raw, RawRecord)
     diags = list(raw.diagnostics)
     trial: Trial | None = None
-    if raw.kind == "ctgov":
+    deep = too_deep(raw.obj) if raw.kind in ("ctgov", "model") else None
+    if deep is not None:
+        diags.append(error("READ-DEPTH", f"record nested more than {MAX_DEPTH} levels deep: refused", path=deep))
+    elif raw.kind == "ctgov":
         from .ctgov import is_study, study_to_trial
 
         if not is_study(raw.obj):
@@ -102,7 +105,7 @@ def result_from_raw(raw: Any, display: str) -> ReadResult:
         trial, more = model_to_trial(raw.obj, raw.lines)
         diags.extend(more)
     record = raw.record
-    if trial is not None and trial.study_id and not record.startswith("NCT"):
+    if trial is not None and trial.study_id and trial.study_id not in record.split():
         record = f"{record} ({trial.study_id})" if record else trial.study_id
     if trial is not None and not trial.study_id:
         diags.append(error("READ-NO-ID", "record has no NCT id and no org study id", path="identification.nct_id"))

@@ -10,6 +10,7 @@ Each failure becomes a RawRecord of kind ``"error"`` so the batch goes on.
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -25,7 +26,9 @@ HEAD = 64 * 1024
 STREAM_PAGE_ABOVE = 32 * 1024 * 1024  # pages larger than this are streamed with ijson
 MAX_MEMBER_BYTES = 256 * 1024 * 1024  # one zip member, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed, above which a large member is treated as a bomb
+MAX_DEPTH = 64  # nesting of one record; registry records use about 8 levels, serializers stop near 255
 MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 1_000_000  # values after alias expansion: a few aliases nested deep still make a bomb
 MODEL_KEYS = frozenset(
     {"identification", "status", "sponsors", "oversight", "description", "conditions", "design", "arms",
      "interventions", "outcomes", "eligibility", "central_contacts", "overall_officials", "locations",
@@ -161,17 +164,24 @@ def _label(record: str, index: int | None, study: Any) -> str:
 def _from_text(text: str, fmt: str | None, record: str) -> Iterator[RawRecord]:
     stripped = text.lstrip()
     if fmt in (None, "ctgov", "model") and stripped[:1] in ("{", "["):
+        notes: list[Diagnostic] = []
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            yield _json_error(exc, record)
-            return
+            if "surrogate" not in exc.msg:
+                yield _json_error(exc, record)
+                return
+            obj, notes = _loads_with_surrogates(text)
+            if obj is None:
+                yield _json_error(exc, record)
+                return
         except RecursionError:
             yield _fail(record, "READ-JSON", "JSON nested too deeply")
             return
         for rec in _classify(obj, record, fmt):
             if rec.kind == "model":
                 rec.lines = text
+            rec.diagnostics[:0] = notes
             yield rec
         return
     if fmt == "page" or fmt is None:
@@ -211,7 +221,15 @@ def load_yaml(text: str, record: str = "") -> tuple[Any, RawRecord | None]:
                     if aliases > MAX_YAML_ALIASES:
                         return None, _fail(record, "READ-YAML", f"YAML uses more than {MAX_YAML_ALIASES} aliases "
                                            "(refused as a possible alias bomb)")
-        return yaml.load(text, Loader=loader), None  # a safe loader
+        obj = yaml.load(text, Loader=loader)  # a safe loader
+        size = _expanded_size(obj, {}) if aliases else 0
+        if size < 0:
+            message = "YAML alias refers to its own anchor (recursive structure): refused"
+            return None, _fail(record, "READ-YAML", message)
+        if size > MAX_YAML_NODES:
+            return None, _fail(record, "READ-YAML", f"YAML aliases expand to more than {MAX_YAML_NODES} values "
+                               "(refused as a possible alias bomb)")
+        return obj, None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         msg = f"malformed YAML: {exc.problem or exc.context}"
@@ -224,20 +242,88 @@ def load_yaml(text: str, record: str = "") -> tuple[Any, RawRecord | None]:
         return None, _fail(record, "READ-YAML", "YAML nested too deeply")
 
 
-def _iter_ndjson(fh: IO[bytes]) -> Iterator[RawRecord]:
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _loads_with_surrogates(text: str) -> tuple[Any, list[Diagnostic]]:
+    """Parse JSON that escapes lone surrogates (``"\\ud800"``, which orjson refuses) and replace them with U+FFFD.
+
+    Returns ``(None, [])`` when the text is malformed for another reason too.
+    """
+    import json
+
+    notes: list[Diagnostic] = []
+    try:
+        return _scrub(json.loads(text), "", notes), notes
+    except (ValueError, RecursionError):
+        return None, []
+
+
+def _scrub(node: Any, path: str, notes: list[Diagnostic]) -> Any:
+    if isinstance(node, str):
+        if _SURROGATE.search(node) is None:
+            return node
+        bad = ", ".join(sorted({f"U+{ord(c):04X}" for c in _SURROGATE.findall(node)}))
+        notes.append(warning("READ-SURROGATE", f"lone surrogate(s) {bad} replaced with U+FFFD", path=path or None))
+        return _SURROGATE.sub("\ufffd", node)
+    if isinstance(node, dict):
+        return {_scrub(k, path, notes): _scrub(v, f"{path}.{k}" if path else str(k), notes) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_scrub(v, f"{path}[{i}]", notes) for i, v in enumerate(node)]
+    return node
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """Number of values ``node`` has once aliases are expanded; -1 when a container contains itself."""
+    if not isinstance(node, (dict, list)):
+        return 1
+    key = id(node)
+    if key not in memo:
+        memo[key] = -1  # in progress: meeting it again below means a cycle (``&a [*a]``)
+        total = 1
+        for value in node.values() if isinstance(node, dict) else node:
+            size = _expanded_size(value, memo)
+            if size < 0:
+                return -1
+            total += size
+        memo[key] = total
+    return memo[key]
+
+
+def too_deep(obj: Any, limit: int = MAX_DEPTH) -> str | None:
+    """Path of the first value nested deeper than ``limit`` levels in ``obj``, or None (iterative: no recursion)."""
+    stack: list[tuple[Any, str, int]] = [(obj, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > limit:
+            return path if len(path) <= 80 else path[:60] + "..." + path[-17:]
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+    return None
+
+
+def _iter_ndjson(fh: IO[bytes], prefix: str = "") -> Iterator[RawRecord]:
     for lineno, line in enumerate(fh, 1):
         if not line.strip():
             continue
-        record = f"line {lineno}"
+        record = f"{prefix}line {lineno}"
+        notes: list[Diagnostic] = []
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            yield _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=lineno, col=exc.colno)
-            continue
+            if "surrogate" in exc.msg:
+                obj, notes = _loads_with_surrogates(line.decode("utf-8", "replace"))
+            if not notes:
+                yield _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=lineno, col=exc.colno)
+                continue
         except RecursionError:
             yield _fail(record, "READ-JSON", "JSON nested too deeply", line=lineno)
             continue
-        yield from _classify(obj, record, None)
+        for rec in _classify(obj, record, None):
+            rec.diagnostics[:0] = notes
+            yield rec
 
 
 def _iter_page_stream(fh: IO[bytes]) -> Iterator[RawRecord]:
@@ -286,10 +372,17 @@ def _iter_zip(fh: IO[bytes], fmt: str | None) -> Iterator[RawRecord]:
             if len(data) > MAX_MEMBER_BYTES:
                 yield _fail(name, "READ-ZIP-BOMB", f"member larger than {MAX_MEMBER_BYTES} bytes: refused")
                 continue
+            if _sniff(data[:HEAD]) == "ndjson":
+                yield from _iter_ndjson(io.BytesIO(data), f"{name} ")
+                continue
             text, problem = _decode(data)
             if problem is not None:
                 problem.record = name
                 yield problem
                 continue
             assert text is not None
-            yield from _from_text(text, fmt, name)
+            for rec in _from_text(text, fmt, name):
+                if data[:3] == b"\xef\xbb\xbf":
+                    bom = warning("READ-BOM", "member starts with a UTF-8 byte-order mark (ignored)")
+                    rec.diagnostics.insert(0, bom)
+                yield rec
