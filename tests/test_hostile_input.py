@@ -345,11 +345,17 @@ def test_xml_forbidden_characters_are_replaced_and_reported(tmp_path: Path) -> N
     assert codes.count("MAP-XML-CHAR") == 2  # once per ODM version
 
 
-@pytest.mark.xfail(strict=True, reason="FHIR writer does not yet replace control characters FHIR strings forbid "
-                   "(FHIR-SCHEMA error on U+000B); reported to the lead")
 def test_xml_forbidden_characters_fhir(tmp_path: Path) -> None:
-    run = convert(tmp_path, HOSTILE / "xml-forbidden-chars.json", targets=FHIR)
+    from trialexport.validate_files import validate_file
+
+    path = HOSTILE / "xml-forbidden-chars.json"
+    run = convert(tmp_path, path, targets=FHIR)
     assert run.code == 0 and run.errors == [], run.err
+    assert (f"{path}: record NCT99000014: description.brief_summary: warning MAP-FHIR-CHAR: characters FHIR "
+            "strings forbid replaced with U+FFFD: U+000B, U+FFFE") in run.lines
+    for target in FHIR:
+        out = run.out / f"NCT99000014.{SUFFIX[target]}"
+        assert validate_file(str(out)) == [], target
 
 
 def test_lone_surrogate_is_replaced_and_reported(tmp_path: Path) -> None:

@@ -77,3 +77,8 @@ def error(code: str, message: str, **where: object) -> Diagnostic:
 def warning(code: str, message: str, **where: object) -> Diagnostic:
     """Shorthand for a warning diagnostic."""
     return Diagnostic("warning", code, message, **where)  # type: ignore[arg-type]
+
+
+def info(code: str, message: str, **where: object) -> Diagnostic:
+    """Shorthand for an informational diagnostic (a choice worth knowing, nothing lost)."""
+    return Diagnostic("info", code, message, **where)  # type: ignore[arg-type]

@@ -51,13 +51,27 @@ def _validate_bytes(data: bytes, path: str, fhir_version: str | None, skip_unkno
     if head in (b"{", b"["):
         import orjson
 
+        notes: list[Diagnostic] = []
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            return [error("JSON-PARSE", f"malformed JSON: {exc.msg}", line=exc.lineno, col=exc.colno)]
+            if "surrogate" not in exc.msg:
+                return [error("JSON-PARSE", f"malformed JSON: {exc.msg}", line=exc.lineno, col=exc.colno)]
+            from .readers.containers import loads_with_surrogates
+
+            obj, scrubbed = loads_with_surrogates(data.decode("utf-8", "replace"))
+            notes = [error("JSON-SURROGATE", f"{d.message}: not valid Unicode text", path=_pointer(d.path or ""))
+                     for d in scrubbed]
         if isinstance(obj, dict) and isinstance(obj.get("resourceType"), str):
-            return _validate_fhir(obj, data, fhir_version)
+            return notes + _validate_fhir(obj, data, fhir_version)
     return _validate_record(data, path, skip_unknown)
+
+
+def _pointer(dotted: str) -> str:
+    """``entry[3].resource.title`` -> ``/entry/3/resource/title``."""
+    import re
+
+    return "/" + re.sub(r"\[(\d+)\]", r".\1", dotted).replace(".", "/") if dotted else ""
 
 
 def _validate_fhir(obj: dict, data: bytes, fhir_version: str | None) -> list[Diagnostic]:

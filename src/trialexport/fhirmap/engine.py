@@ -9,11 +9,12 @@ extension ``name`` of ``extensions.csv`` (R5 elements carried in R4).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..diagnostics import Diagnostic, warning
+from ..diagnostics import Diagnostic, info, warning
 from ..model import Trial
 from ..pathexpr import iter_values
 from . import tables
@@ -194,6 +195,34 @@ def _apply_shape(node: Any, path: tuple[str, ...], rule: str) -> None:
         node[rule[7:]] = node.pop(key)
 
 
+# Characters a FHIR string cannot hold (C0 controls but tab/CR/LF, non-characters, lone surrogates);
+# and, for R4 only, whitespace other than space/tab/CR/LF (its string pattern is ^[ \r\n\t\S]+$).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_R4_SPACE = re.compile("[\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+
+
+def _clean_text(ctx: Context, node: Any, path: str) -> Any:
+    """Make every string of the trial data valid FHIR text, reporting each replacement with its model path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _clean_text(ctx, value, f"{path}.{key}" if path else key)
+        return node
+    if isinstance(node, list):
+        return [_clean_text(ctx, v, f"{path}[{i}]") for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+    if ctx.version == "r4" and _R4_SPACE.search(node):
+        found = sorted({f"U+{ord(c):04X}" for c in _R4_SPACE.findall(node)})
+        ctx.diagnostics.append(info("MAP-FHIR-SPACE", f"whitespace FHIR R4 strings do not allow replaced with a "
+                                                      f"space: {', '.join(found)}", path=path))
+        node = _R4_SPACE.sub(" ", node)
+    if _FORBIDDEN.search(node):
+        found = sorted({f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(node)})
+        ctx.warn("MAP-FHIR-CHAR", f"characters FHIR strings forbid replaced with U+FFFD: {', '.join(found)}", path)
+        node = _FORBIDDEN.sub("\ufffd", node)
+    return node
+
+
 def id_stem(study: str) -> str:
     """FHIR id stem of a study id: lower case, unsafe characters as ``-``, at most 40 characters."""
     out = "".join(c if c.isalnum() or c in "-." else "-" for c in study.lower()).strip("-.")
@@ -204,7 +233,7 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
     """Map ``trial`` to ``(fullUrl, resource)`` pairs of ``version`` (bundle order) and the mapping warnings."""
     study = trial.study_id or "study"
     ctx = Context(version, id_stem(study), study, trial.to_data())
-    data = ctx.data
+    data = ctx.data = _clean_text(ctx, ctx.data, "")
     for row in tables.rows(version):
         if not _when(data, row.when):
             continue

@@ -171,7 +171,7 @@ def _from_text(text: str, fmt: str | None, record: str) -> Iterator[RawRecord]:
             if "surrogate" not in exc.msg:
                 yield _json_error(exc, record)
                 return
-            obj, notes = _loads_with_surrogates(text)
+            obj, notes = loads_with_surrogates(text)
             if obj is None:
                 yield _json_error(exc, record)
                 return
@@ -245,7 +245,7 @@ def load_yaml(text: str, record: str = "") -> tuple[Any, RawRecord | None]:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _loads_with_surrogates(text: str) -> tuple[Any, list[Diagnostic]]:
+def loads_with_surrogates(text: str) -> tuple[Any, list[Diagnostic]]:
     """Parse JSON that escapes lone surrogates (``"\\ud800"``, which orjson refuses) and replace them with U+FFFD.
 
     Returns ``(None, [])`` when the text is malformed for another reason too.
@@ -314,7 +314,7 @@ def _iter_ndjson(fh: IO[bytes], prefix: str = "") -> Iterator[RawRecord]:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             if "surrogate" in exc.msg:
-                obj, notes = _loads_with_surrogates(line.decode("utf-8", "replace"))
+                obj, notes = loads_with_surrogates(line.decode("utf-8", "replace"))
             if not notes:
                 yield _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=lineno, col=exc.colno)
                 continue
