@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +68,20 @@ def convert_result(
         if not any(d.is_error for d in outcome.diagnostics):
             outcome.diagnostics.append(error("READ-FAILED", "record unreadable", file=res.file, record=res.record))
         return outcome, outputs
+    by_target: dict[tuple[str, str, str | None, str], list[str]] = {}  # one line per finding, naming its targets
     for target in targets:
         try:
             out: Output = writer(target)(res.trial, options)
         except Exception as exc:  # a bug in a writer must not stop the batch; say so clearly
             out = Output(b"", [error("MAP-CRASH", f"internal error while writing {target}: {exc!r}")])
-        diags = [d.located(file=res.file, record=res.record) for d in out.diagnostics]
+        diags = []
+        for d in out.diagnostics:
+            key = (d.severity, d.code, d.path, d.message)
+            if key in by_target:
+                by_target[key].append(target)
+                continue
+            by_target[key] = [target]
+            diags.append(d.located(file=res.file, record=res.record))
         if out.coverage is not None:
             outcome.coverage[target] = out.coverage.to_dict()
             if strict and out.coverage.not_carried:
@@ -89,6 +97,11 @@ def convert_result(
         outcome.diagnostics.extend(diags)
         if out.ok and not any(d.is_error for d in diags):
             outputs[target] = out.data
+    outcome.diagnostics = [
+        replace(d, target=", ".join(by_target[(d.severity, d.code, d.path, d.message)]))
+        if (d.severity, d.code, d.path, d.message) in by_target and d.target is None else d
+        for d in outcome.diagnostics
+    ]
     return outcome, outputs
 
 

@@ -44,3 +44,8 @@ def system(name: str, target: str) -> str:
         if row["crosswalk"] == "*" and row["target"] == target:
             return row["system"]
     raise KeyError(f"no code system for crosswalk {name!r} target {target!r} in mappings/crosswalks/systems.csv")
+
+
+def unknown_message(table: str, value: str) -> str:
+    """The one wording of the MAP-UNKNOWN-CODE warning, for every writer (``table``: e.g. ``crosswalks/phase``)."""
+    return f"registry value {value!r} is not in mappings/{table}.csv: kept as text"

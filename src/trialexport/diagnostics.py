@@ -25,6 +25,7 @@ class Diagnostic:
     path: str | None = None
     line: int | None = None
     col: int | None = None
+    target: str | None = None  # output format(s) the finding is about, e.g. "odm-1.3.2, odm-2.0"
 
     @property
     def is_error(self) -> bool:
@@ -41,10 +42,11 @@ class Diagnostic:
             self.path,
             self.line,
             self.col,
+            self.target,
         )
 
     def format_text(self) -> str:
-        """One line: ``file:line:col: record: path: severity CODE: message``."""
+        """One line: ``file:line:col: record: path: severity CODE: message [targets]``."""
         where = self.file or "-"
         if self.line is not None:
             where += f":{self.line}"
@@ -55,7 +57,8 @@ class Diagnostic:
             parts.append(f"record {self.record}")
         if self.path:
             parts.append(self.path)
-        return f"{': '.join(parts)}: {self.severity} {self.code}: {self.message}"
+        text = f"{': '.join(parts)}: {self.severity} {self.code}: {self.message}"
+        return f"{text} [{self.target}]" if self.target else text
 
     def to_dict(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -198,7 +198,7 @@ def _apply_shape(node: Any, path: tuple[str, ...], rule: str) -> None:
 # Characters a FHIR string cannot hold (C0 controls but tab/CR/LF, non-characters, lone surrogates);
 # and, for R4 only, whitespace other than space/tab/CR/LF (its string pattern is ^[ \r\n\t\S]+$).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_R4_SPACE = re.compile("[\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+_R4_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
 
 
 def _clean_text(ctx: Context, node: Any, path: str) -> Any:
@@ -211,15 +211,15 @@ def _clean_text(ctx: Context, node: Any, path: str) -> Any:
         return [_clean_text(ctx, v, f"{path}[{i}]") for i, v in enumerate(node)]
     if not isinstance(node, str):
         return node
+    if _FORBIDDEN.search(node):
+        found = sorted({f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(node)})
+        ctx.warn("MAP-FHIR-CHAR", f"characters FHIR strings forbid replaced with U+FFFD: {', '.join(found)}", path)
+        node = _FORBIDDEN.sub("\ufffd", node)
     if ctx.version == "r4" and _R4_SPACE.search(node):
         found = sorted({f"U+{ord(c):04X}" for c in _R4_SPACE.findall(node)})
         ctx.diagnostics.append(info("MAP-FHIR-SPACE", f"whitespace FHIR R4 strings do not allow replaced with a "
                                                       f"space: {', '.join(found)}", path=path))
         node = _R4_SPACE.sub(" ", node)
-    if _FORBIDDEN.search(node):
-        found = sorted({f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(node)})
-        ctx.warn("MAP-FHIR-CHAR", f"characters FHIR strings forbid replaced with U+FFFD: {', '.join(found)}", path)
-        node = _FORBIDDEN.sub("\ufffd", node)
     return node
 
 

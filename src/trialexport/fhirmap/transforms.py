@@ -82,7 +82,7 @@ def concept(ctx: Context, xwalk: str, value: Any, path: str) -> dict[str, Any]:
     text = ", ".join(value) if isinstance(value, list) else str(value)
     column = f"fhir_{ctx.version}"
     if not crosswalk.known(xwalk, key):
-        ctx.warn("MAP-UNKNOWN-CODE", f"registry value {key!r} is not in crosswalk {xwalk!r}: kept as text", path)
+        ctx.warn("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", key), path)
         return {"text": text}
     code = crosswalk.lookup(xwalk, key, column)
     if code is None:
@@ -93,7 +93,7 @@ def concept(ctx: Context, xwalk: str, value: Any, path: str) -> dict[str, Any]:
 def code(ctx: Context, xwalk: str, value: str, path: str) -> str | None:
     """A bare ``code`` from a crosswalk, or ``None`` (unknown values warned about)."""
     if not crosswalk.known(xwalk, value):
-        ctx.warn("MAP-UNKNOWN-CODE", f"registry value {value!r} is not in crosswalk {xwalk!r}: not coded", path)
+        ctx.warn("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", value), path)
         return None
     return crosswalk.lookup(xwalk, value, f"fhir_{ctx.version}")
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .. import crosswalk
 from ..crosswalk import system
 from ..diagnostics import Diagnostic, warning
 from ..model import Trial
@@ -92,8 +93,7 @@ class Ctx:
         """Resolve a registry value; unknown values are kept as text (MAP-UNKNOWN-CODE), uncoded ones noted."""
         row = codes_table(table).get(value)
         if row is None:
-            msg = f"registry value {value!r} is not in mappings/{table}.csv: kept as text"
-            self.report("MAP-UNKNOWN-CODE", msg, path)
+            self.report("MAP-UNKNOWN-CODE", crosswalk.unknown_message(table, value), path)
             return Code(value, None, None)
         if not row.get("cdisc"):
             note = row.get("note") or "no CDISC term"

@@ -58,7 +58,8 @@ def creation_datetime(ctx: Ctx, effective: str, source_date_epoch: int | None) -
     if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
         epoch = int(os.environ["SOURCE_DATE_EPOCH"])
     if epoch is None:
-        ctx.report("MAP-NO-DATE", "record has no date and SOURCE_DATE_EPOCH is unset: 1970-01-01 used", "status")
+        ctx.report("MAP-NO-DATE", "no update, verification, posting or submission date in the record and "
+                   "SOURCE_DATE_EPOCH is unset: CreationDateTime 1970-01-01T00:00:00 used", "status")
         epoch = 0
     return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
