@@ -179,7 +179,11 @@ def convert(
                 outcomes.append(outcome.to_dict())
     except KeyboardInterrupt:
         progress.done()
-        click.echo("interrupted: files already written are complete; re-run to finish", err=True)
+        if out != "-":
+            from .convert import remove_stale_parts
+
+            remove_stale_parts(out)  # a temporary file the interrupt caught between creation and rename
+        click.echo("interrupted: files already written are complete; re-run with --resume to finish", err=True)
         sys.exit(130)
     progress.done()
     total = progress.count
