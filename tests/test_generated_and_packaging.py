@@ -12,7 +12,7 @@ from conftest import ROOT
 def test_generated_files_are_current():
     from trialexport.generated import generate_all
 
-    assert generate_all(check=True) == [], "run `trialexport generate` and commit the result"
+    assert generate_all(check=True, root=ROOT) == [], "run `trialexport generate` and commit the result"
 
 
 def test_model_schema_matches_code():

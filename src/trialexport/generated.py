@@ -1,8 +1,12 @@
 """Files generated from the code and the mapping tables (never edited by hand).
 
-- ``schemas/trial-model.schema.json``: the model's JSON Schema (from :mod:`trialexport.model`).
-- ``docs/mapping.md``: the crosswalk document (from ``mappings/``).
-- ``fixtures/README.md``: the fixture catalogue (from ``fixtures/cases.csv``), in a source checkout.
+In a source checkout (the folder holding ``pyproject.toml``, ``mappings/`` and ``schemas/``):
+
+- ``schemas/trial-model.schema.json``: the model's JSON Schema (from :mod:`trialexport.model`);
+- ``docs/mapping.md``: the crosswalk document (from the checkout's ``mappings/``);
+- ``fixtures/README.md``: the fixture catalogue (from ``fixtures/cases.csv``).
+
+Outside a checkout (an installed wheel) only the packaged model schema is checked.
 """
 
 from __future__ import annotations
@@ -15,32 +19,46 @@ from .resources import data_dir
 
 
 def model_schema_text() -> str:
+    """The model's JSON Schema as written to ``schemas/trial-model.schema.json``."""
     from .model import model_json_schema
 
     return json.dumps(model_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _generators() -> dict[Path, Callable[[], str]]:
-    gens: dict[Path, Callable[[], str]] = {data_dir("schemas") / "trial-model.schema.json": model_schema_text}
-    docs = data_dir("mappings").parent / "docs"
-    try:
-        from .mapping_docs import mapping_markdown
-    except ImportError:
-        pass
-    else:
-        gens[docs / "mapping.md"] = mapping_markdown
-    fixtures = data_dir("mappings").parent / "fixtures"
-    if (fixtures / "cases.csv").exists():  # a source checkout (the wheel ships no fixtures)
-        from .fixtures_readme import fixtures_markdown
+def project_root(start: Path | None = None) -> Path | None:
+    """The trialexport source checkout containing ``start`` (default: the current folder), if any."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        pyproject = folder / "pyproject.toml"
+        if (folder / "mappings").is_dir() and pyproject.is_file() and 'name = "trialexport"' in pyproject.read_text(
+            encoding="utf-8"
+        ):
+            return folder
+    return None
 
-        gens[fixtures / "README.md"] = lambda: fixtures_markdown(fixtures)
+
+def _generators(root: Path | None) -> dict[Path, Callable[[], str]]:
+    if root is None:
+        return {data_dir("schemas") / "trial-model.schema.json": model_schema_text}
+    from .fixtures_readme import fixtures_markdown
+    from .mapping_docs import mapping_markdown
+
+    gens: dict[Path, Callable[[], str]] = {
+        root / "schemas" / "trial-model.schema.json": model_schema_text,
+        root / "docs" / "mapping.md": lambda: mapping_markdown(root / "mappings"),
+    }
+    if (root / "fixtures" / "cases.csv").exists():
+        gens[root / "fixtures" / "README.md"] = lambda: fixtures_markdown(root / "fixtures")
     return gens
 
 
-def generate_all(*, check: bool) -> list[Path]:
-    """Write (or with ``check``, compare) every generated file; return those that changed / are stale."""
+def generate_all(*, check: bool, root: Path | None = None) -> list[Path]:
+    """Write (or with ``check``, compare) every generated file; return those that changed / are stale.
+
+    ``root`` is the source checkout (default: the one containing the current folder).
+    """
     changed = []
-    for path, make in _generators().items():
+    for path, make in _generators(root or project_root()).items():
         text = make()
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current != text:

@@ -36,9 +36,9 @@ def table_markdown(path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def mapping_markdown() -> str:
-    """The whole crosswalk document."""
-    root = data_dir("mappings")
+def mapping_markdown(root: Path | None = None) -> str:
+    """The whole crosswalk document, from the mapping tables in ``root`` (default: the ones in use)."""
+    root = root or data_dir("mappings")
     folders = [f for f in FOLDERS if (root / f).is_dir()]
     folders += sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in FOLDERS)
     out = [HEADER, "\n# Mapping tables\n\nEvery table under `mappings/`, as the converters read it.\n"]
