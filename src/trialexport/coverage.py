@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from .model import Trial
@@ -50,6 +51,7 @@ def _populated_leaves(trial: Trial) -> list[str]:
     return sorted(out)
 
 
+@cache  # few distinct (path, sources) pairs: model paths x one frozenset per writer
 def _covered(path: str, sources: frozenset[str]) -> bool:
     if path in sources:
         return True

@@ -34,6 +34,8 @@ class Options:
     model_format: str = "json"  # model writer: json | yaml
     validate: bool = True  # validate against the official schema (never off for fixtures)
     source_date_epoch: int | None = None  # fallback timestamp when the record has none
+    model_check: bool = True  # FHIR: also parse with the fhir.resources models (schema, bindings, required and
+    # reference checks always run when validate is on)
 
 
 @dataclass(slots=True)

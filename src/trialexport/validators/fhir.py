@@ -57,6 +57,8 @@ from trialexport.diagnostics import Diagnostic, error
 from trialexport.resources import schema_path
 from trialexport.validators.bindings import binding_errors
 from trialexport.validators.bindings import prepare as prepare_bindings
+from trialexport.validators.required import prepare as prepare_required
+from trialexport.validators.required import required_errors
 
 __all__ = [
     "ENGINES",
@@ -386,6 +388,7 @@ def prepare(version: str, engine: str = "rs") -> None:
     engine = choose_engine(engine)
     _resource_slots(_check_version(version))
     prepare_bindings(version)
+    prepare_required(version)
     if engine == "rs":
         _rs_validator(version)
     else:
@@ -517,8 +520,10 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
 
     Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``), ``FHIR-BINDING`` for a ``code`` outside the
     required value set of its element (:mod:`trialexport.validators.bindings`; the R5 schema has no enums for most
-    of them; a value the schema already rejects at that path, e.g. against an R4 ``enum``, is not reported twice)
-    and, inside a Bundle, ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
+    of them; a value the schema already rejects at that path, e.g. against an R4 ``enum``, is not reported twice),
+    ``FHIR-REQUIRED`` for an element with cardinality min >= 1 missing from an object that is present
+    (:mod:`trialexport.validators.required`; the schemas require no primitive element) and, inside a Bundle,
+    ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
     entry. ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as ``datetime`` go to the
     reference engine) or ``"py"``.
     """
@@ -537,6 +542,7 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
     if bindings := binding_errors(pieces, version):  # a value the schema already rejected is reported once
         flagged = {d.path for d in found}
         found += [d for d in bindings if d.path not in flagged]
+    found += required_errors(pieces, version)
     if obj.get("resourceType") == "Bundle":
         found += _reference_errors(obj)
     return found

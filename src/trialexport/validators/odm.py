@@ -31,6 +31,7 @@ __all__ = [
     "odm_schema",
     "oidref_attributes",
     "validate_odm",
+    "validate_odm_tree",
 ]
 
 #: Main XSD per ODM version: (folder under ``schemas/``, file name).
@@ -259,27 +260,34 @@ def _schema_errors(tree: etree._ElementTree, version: str, source: str) -> list[
     return found
 
 
-def _reference_errors(root: etree._Element, version: str, source: str) -> list[Diagnostic]:
+@cache
+def _referrers(version: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Clark tag -> (local name, its ``oidref`` attribute names sorted) for every element that has any."""
     ns = NAMESPACES[version]
-    cut = len(ns) + 2  # "{ns}Name" -> "Name"
-    refs = oidref_attributes(version)
+    return {f"{{{ns}}}{name}": (name, tuple(sorted(attrs))) for name, attrs in oidref_attributes(version).items()}
+
+
+_WITH_OID = etree.XPath("//@OID/..")  # XPath, not iter(): reading every element's tag in Python is the slow part
+_LEAF_IDS = {v: etree.XPath("//o:Leaf/@ID", namespaces={"o": ns}, smart_strings=False) for v, ns in NAMESPACES.items()}
+
+
+def _reference_errors(root: etree._Element, version: str, source: str) -> list[Diagnostic]:
+    ns = "{" + NAMESPACES[version] + "}"
+    cut = len(ns)  # "{ns}Name" -> "Name"
+    referrer_tags = _referrers(version)
     by_oid: dict[str, set[str]] = {}
-    leaf_ids: set[str] = set()
-    referrers: list[tuple[etree._Element, str, frozenset[str]]] = []
-    for el in root.iter(f"{{{ns}}}*"):
-        name = el.tag[cut:]
-        attrs = refs.get(name)
-        if attrs:
-            referrers.append((el, name, attrs))
-        oid = el.get("OID")
-        if oid is not None and not (attrs and "OID" in attrs):
-            by_oid.setdefault(oid, set()).add(name)
-        if name == "Leaf" and (leaf_id := el.get("ID")) is not None:
-            leaf_ids.add(leaf_id)
+    for el in _WITH_OID(root):
+        tag = el.tag
+        if tag.startswith(ns):
+            ref = referrer_tags.get(tag)
+            if not (ref and "OID" in ref[1]):
+                by_oid.setdefault(el.get("OID"), set()).add(tag[cut:])
+    leaf_ids = set(_LEAF_IDS[version](root))
+    referrers = [(el, *referrer_tags[el.tag]) for el in root.iter(*referrer_tags)]
     found = []
     for el, name, attrs in referrers:
         external = name == "SourceItem" and any(el.get(a) for a in ("StudyOID", "MetaDataVersionOID", "leafID"))
-        for attr in sorted(attrs):
+        for attr in attrs:
             value = el.get(attr)
             if value is None or (name, attr) in _EXTERNAL:
                 continue
@@ -305,6 +313,15 @@ def _reference_errors(root: etree._Element, version: str, source: str) -> list[D
                     error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
                 )
     return found
+
+
+def validate_odm_tree(root: etree._Element, xml: bytes, version: str, *, source: str = "<bytes>") -> list[Diagnostic]:
+    """Validate a document built in memory (``root``) whose serialization is ``xml``; same result as
+    :func:`validate_odm` on ``xml``, without parsing it again unless there are errors (then it is parsed, so that
+    diagnostics carry the line numbers of the serialized document)."""
+    if odm_schema(_check_version(version)).validate(root) and not _reference_errors(root, version, source):
+        return []
+    return validate_odm(xml, version, source=source)
 
 
 def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<bytes>") -> list[Diagnostic]:

@@ -54,9 +54,9 @@ def convert(trial: Trial, version: str, options: Options | None = None) -> Outpu
     data = serialize(root)
     diagnostics: list[Diagnostic] = list(ctx.diagnostics)
     if options.validate:
-        from ..validators.odm import validate_odm
+        from ..validators.odm import validate_odm_tree
 
-        diagnostics.extend(validate_odm(data, version))
+        diagnostics.extend(validate_odm_tree(root, data, version))
     record = trial.study_id
     diagnostics = [d.located(record=record) for d in diagnostics]
     return Output(data, diagnostics, compute(trial, sources(version), reasons(version)))
