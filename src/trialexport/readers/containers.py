@@ -291,17 +291,29 @@ def _expanded_size(node: Any, memo: dict[int, int]) -> int:
 
 
 def too_deep(obj: Any, limit: int = MAX_DEPTH) -> str | None:
-    """Path of the first value nested deeper than ``limit`` levels in ``obj``, or None (iterative: no recursion)."""
-    stack: list[tuple[Any, str, int]] = [(obj, "", 0)]
+    """Path of the first value nested deeper than ``limit`` levels in ``obj``, or None (iterative: no recursion).
+
+    Only containers are visited and paths are built only for the answer, so a normal record costs little.
+    """
+    stack: list[tuple[Any, int, Any]] = [(obj, 0, None)]  # (container, depth, trail = (parent trail, key))
     while stack:
-        node, path, depth = stack.pop()
-        if depth > limit:
-            return path if len(path) <= 80 else path[:60] + "..." + path[-17:]
-        if isinstance(node, dict):
-            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+        node, depth, trail = stack.pop()
+        if depth >= limit:
+            return _trail_path(trail)
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, (dict, list)):
+                stack.append((value, depth + 1, (trail, key)))
     return None
+
+
+def _trail_path(trail: Any) -> str:
+    parts: list[str] = []
+    while trail is not None:
+        trail, key = trail
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    path = "".join(reversed(parts)).lstrip(".")
+    return path if len(path) <= 80 else path[:60] + "..." + path[-17:]
 
 
 def _iter_ndjson(fh: IO[bytes], prefix: str = "") -> Iterator[RawRecord]:
