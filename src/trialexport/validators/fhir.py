@@ -94,37 +94,11 @@ def _check_version(version: str) -> str:
 _QUANTIFIER = re.compile(r"\{\d+(?:,\d*)?\}")
 
 
-def _escape_lone_braces(pattern: str) -> str:
-    """Escape ``{``/``}`` that are not part of a ``{n}``, ``{n,}``, ``{n,m}`` quantifier (outside classes)."""
-    out: list[str] = []
-    i, n, in_class = 0, len(pattern), False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "{" and (m := _QUANTIFIER.match(pattern, i)):
-            out.append(m.group())
-            i = m.end()
-            continue
-        elif c in "{}":
-            c = "\\" + c
-        out.append(c)
-        i += 1
-    return "".join(out)
+def _rewrite_outside_classes(pattern: str, rewrite: Any) -> str:
+    """Copy a regex, letting ``rewrite(pattern, i)`` replace tokens found outside ``[...]`` classes.
 
-
-def ecma_to_python_regex(pattern: str) -> str:
-    """Translate an ECMA-262 pattern for Python ``re.search``: ``$`` (outside classes) -> ``\\Z``.
-
-    Without the multiline flag ECMA ``$`` matches only at the end of input; Python's ``$`` also matches before a
-    trailing newline. Everything else used by the FHIR schemas (``^``, classes, ``\\s``/``\\S``, ``{n,m}``) means the
-    same in both.
+    ``rewrite`` returns ``(text, next_index)`` for a token it replaces, or ``None`` to copy the character.
+    Escapes (``\\x``) and character classes are copied as they are.
     """
     out: list[str] = []
     i, n, in_class = 0, len(pattern), False
@@ -138,11 +112,34 @@ def ecma_to_python_regex(pattern: str) -> str:
             in_class = c != "]"
         elif c == "[":
             in_class = True
-        elif c == "$":
-            c = r"\Z"
+        elif (done := rewrite(pattern, i)) is not None:
+            out.append(done[0])
+            i = done[1]
+            continue
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def _lone_brace(pattern: str, i: int) -> tuple[str, int] | None:
+    if pattern[i] == "{" and (m := _QUANTIFIER.match(pattern, i)):
+        return m.group(), m.end()
+    return ("\\" + pattern[i], i + 1) if pattern[i] in "{}" else None
+
+
+def _escape_lone_braces(pattern: str) -> str:
+    """Escape ``{``/``}`` that are not part of a ``{n}``, ``{n,}``, ``{n,m}`` quantifier (outside classes)."""
+    return _rewrite_outside_classes(pattern, _lone_brace)
+
+
+def ecma_to_python_regex(pattern: str) -> str:
+    """Translate an ECMA-262 pattern for Python ``re.search``: ``$`` (outside classes) -> ``\\Z``.
+
+    Without the multiline flag ECMA ``$`` matches only at the end of input; Python's ``$`` also matches before a
+    trailing newline. Everything else used by the FHIR schemas (``^``, classes, ``\\s``/``\\S``, ``{n,m}``) means the
+    same in both.
+    """
+    return _rewrite_outside_classes(pattern, lambda p, i: (r"\Z", i + 1) if p[i] == "$" else None)
 
 
 def _walk_patterns(node: Any, pointer: str, found: dict[str, list[str]]) -> None:
