@@ -105,9 +105,9 @@ def _validate_xml(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic
     root = tree.getroot()
     if not isinstance(root.tag, str) or root.tag.rpartition("}")[2] != "ODM":
         return [] if skip_unknown else [error("UNKNOWN-KIND", f"XML root <{root.tag}> is not ODM: unknown file kind")]
-    from .validators.odm import validate_odm
+    from .validators.odm import validate_odm_parsed
 
-    return validate_odm(data, source=path)
+    return validate_odm_parsed(tree, source=path)
 
 
 def _validate_record(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic]:

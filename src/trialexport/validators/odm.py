@@ -336,6 +336,13 @@ def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<byte
         tree = parse_xml(xml, source=source)
     except TrialExportError as exc:
         return [exc.diagnostic]
+    return validate_odm_parsed(tree, version, source=source)
+
+
+def validate_odm_parsed(tree: etree._ElementTree, version: str | None = None, *, source: str = "<bytes>") -> list[
+    Diagnostic
+]:
+    """Validate a document already parsed with :func:`~trialexport.validators.xmlsafe.parse_xml` (line numbers kept)."""
     root = tree.getroot()
     if version is None:
         version = _version_of(root)
