@@ -108,4 +108,4 @@ def test_no_traceback_on_page_of_junk(tmp_path):
     page.write_text(json.dumps({"studies": [1, {"protocolSection": {}}, json.loads(GOOD.read_bytes())]}))
     proc = run("convert", str(page), "--to", "model", "-o", str(tmp_path / "o"))
     assert proc.returncode == 1 and "Traceback" not in _err(proc)
-    assert len(list(Path(tmp_path / "o").glob("*.json"))) == 1
+    assert len(list(Path(tmp_path / "o").glob("*.model.json"))) == 1

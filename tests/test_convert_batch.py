@@ -21,8 +21,8 @@ def test_jobs_two_gives_the_same_bytes_in_the_same_order(tmp_path):
     d1, d2 = tmp_path / "j1", tmp_path / "j2"
     _run("convert", *inputs, "--to", "model", "-o", str(d1), "--jobs", "1")
     _run("convert", *inputs, "--to", "model", "-o", str(d2), "--jobs", "2")
-    names = sorted(p.name for p in d1.iterdir())
-    assert names == sorted(p.name for p in d2.iterdir()) and len(names) == 12
+    names = sorted(p.name for p in d1.glob("*.model.json"))
+    assert names == sorted(p.name for p in d2.glob("*.model.json")) and len(names) == 12
     for name in names:
         assert (d1 / name).read_bytes() == (d2 / name).read_bytes()
 

@@ -41,6 +41,6 @@ def test_strict_fails_a_record_with_fields_not_carried(tmp_path):
     proc = _run("convert", str(RESULTS), "--to", "fhir-r5", "-o", str(tmp_path), "--strict")
     assert proc.returncode == 1
     assert "MAP-NOT-CARRIED" in proc.stderr and "not carried by fhir-r5" in proc.stderr
-    assert not list(tmp_path.glob("*.json"))  # a failed record is not written
+    assert not list(tmp_path.glob("*.fhir-r5.json"))  # a failed record is not written
     model_only = _run("convert", str(RESULTS), "--to", "model", "-o", str(tmp_path), "--strict")
     assert model_only.returncode == 0  # the model carries everything

@@ -2,9 +2,9 @@
 
 The data goes to a temporary name in the same folder and is renamed into place, so a crash,
 Ctrl-C or SIGKILL never leaves a partial file under the real name (a killed run may leave a
-hidden ``.<name>.*.part`` file, which the next run removes). ``durable=True`` also fsyncs before
-the rename, which protects against power loss at a cost of milliseconds per file; bulk runs
-leave it off.
+hidden ``.<name>.<pid>.*.part`` file, which the next run removes once that process is gone).
+``durable=True`` also fsyncs before the rename, which protects against power loss at a cost of
+milliseconds per file; bulk runs leave it off.
 """
 
 from __future__ import annotations
@@ -15,12 +15,22 @@ import tempfile
 from pathlib import Path
 
 
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 def write_atomic(path: str | Path, data: bytes, *, durable: bool = False) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; outputs get the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:

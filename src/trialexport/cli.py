@@ -58,12 +58,16 @@ class Progress:
     done = clear
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (exit status 143 instead of 130)."""
+
+
 def _terminate_as_interrupt() -> None:
     """SIGTERM behaves like Ctrl-C: the current write is abandoned cleanly, finished files stay."""
     import signal
 
     def handler(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     signal.signal(signal.SIGTERM, handler)
 
@@ -92,6 +96,7 @@ def main() -> None:
 @click.option("--to", "to", multiple=True, default=("model",), show_default=True, type=click.Choice(TARGET_CHOICES),
               help="Output format; repeat for several. 'all' = every FHIR and ODM format.")
 @click.option("-o", "--out", "out", default="-", show_default=True,
+              type=click.Path(file_okay=False, allow_dash=True),
               help="Output folder (one file per study and format, named <id>.<format>.<ext>), or '-' for stdout.")
 @click.option("--from", "fmt", type=click.Choice(["ctgov", "page", "model"]), default=None,
               help="Force the input kind instead of detecting it from the content.")
@@ -150,12 +155,19 @@ def convert(
     from .convert import convert_paths
     from .targets import ALL_EXPORTS, Options
 
+    if report_path and not os.path.isdir(os.path.dirname(os.path.abspath(report_path))):
+        raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
+
     targets: list[str] = []
     for t in to:
         for name in ALL_EXPORTS if t == "all" else (t,):
             if name not in targets:
                 targets.append(name)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if out == "-" and len(targets) > 1:
+        raise click.UsageError("several formats cannot share stdout: use -o DIR, or one --to with -o -")
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch and not epoch.isdigit():
+        raise click.UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds, got {epoch!r}")
     options = Options(bundle_type=bundle_type, model_format=model_format, model_check=model_check,
                       source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
     from .convert import estimate_records
@@ -181,14 +193,14 @@ def convert(
                     _print_diag(diag)
             if report_path or report_format == "json":
                 outcomes.append(outcome.to_dict())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.done()
         if out != "-":
             from .convert import remove_stale_parts
 
             remove_stale_parts(out)  # a temporary file the interrupt caught between creation and rename
         click.echo("interrupted: files already written are complete; re-run with --resume to finish", err=True)
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     progress.done()
     total = progress.count
     if report_path:
@@ -218,7 +230,7 @@ def convert(
 def validate(paths: tuple[str, ...], out_format: str, fhir_version: str | None, skip_unknown: bool) -> None:
     """Validate FHIR JSON, ODM XML, trial definitions and ClinicalTrials.gov records.
 
-    PATH may be a file, a folder (searched recursively for .json/.xml/.yaml/.yml) or a glob.
+    PATH may be a file, a folder (searched recursively for .json/.xml/.yaml/.yml), a glob, or '-' (stdin).
     Each file's kind is detected (FHIR R5 vs R4, ODM 1.3.2 vs 2.0, model, registry record) and
     checked with the same validators the exporters use; schemas are compiled once per run.
     Findings go to stdout as file:line:col, path, code and message; exit 1 if there are any.
@@ -231,7 +243,7 @@ def validate(paths: tuple[str, ...], out_format: str, fhir_version: str | None, 
     from .validate_files import expand, validate_file
 
     files = list(expand(paths))
-    missing = [f for f in files if not os.path.exists(f)]
+    missing = [f for f in files if f != "-" and not os.path.exists(f)]
     if missing or not files:
         raise click.UsageError(f"no such file: {missing[0]}" if missing else "no files to validate")
     progress = Progress(out_format != "github")
@@ -294,15 +306,20 @@ def fixtures(root: str, mode: str) -> None:
 @main.command()
 @click.option("--check", is_flag=True, help="Do not write; exit 1 if a generated file is stale.")
 def generate(check: bool) -> None:
-    """Regenerate files derived from the code and tables: the model JSON Schema and docs/mapping.md.
+    """Regenerate the files derived from code and tables, in the source checkout you are in.
+
+    They are schemas/trial-model.schema.json, docs/mapping.md and fixtures/README.md.
 
     \b
     Example:
       trialexport generate --check
     """
-    from .generated import generate_all
+    from .generated import generate_all, project_root
 
-    stale = generate_all(check=check)
+    root = project_root()
+    if root is None:
+        raise click.UsageError("not inside a trialexport source checkout (no pyproject.toml with mappings/ found)")
+    stale = generate_all(check=check, root=root)
     for path in stale:
         click.echo(f"{'stale' if check else 'wrote'}: {path}", err=True)
     sys.exit(1 if check and stale else 0)

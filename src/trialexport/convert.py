@@ -121,7 +121,13 @@ def _work(job: tuple[Any, str, float, _Plan]) -> tuple[RecordOutcome, dict[str, 
     from .readers import result_from_raw
 
     raw, display, input_mtime, plan = job
-    res = result_from_raw(raw, display)
+    try:
+        res = result_from_raw(raw, display)
+    except Exception as exc:  # a reader bug must not stop the batch; say so clearly
+        outcome = RecordOutcome(display, getattr(raw, "record", ""), None)
+        outcome.diagnostics.append(error("READ-CRASH", f"internal error while reading: {exc!r}", file=display,
+                                         record=outcome.record or None))
+        return outcome, {}
     if plan.resume_dir and res.trial is not None and res.trial.study_id:
         stamp = max(plan.fresh_after, input_mtime)
         paths = [Path(plan.resume_dir) / output_name(res.trial.study_id, t, plan.options) for t in plan.targets]
@@ -182,6 +188,33 @@ def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[t
             yield raw, str(path), mtime, plan
 
 
+SETTINGS_MARKER = ".trialexport-settings.json"
+
+
+def settings_marker(out_dir: str, options: Options) -> float:
+    """Record in ``out_dir`` the settings its outputs are made with; return when those settings took effect.
+
+    ``--resume`` counts an output as current only if it is newer than this, so outputs made with other
+    settings (e.g. another Bundle type) or by another version are made again.
+    """
+    import orjson
+
+    from . import __version__
+    from .atomic import write_atomic
+
+    path = Path(out_dir) / SETTINGS_MARKER
+    settings = {"version": __version__, "bundle_type": options.bundle_type, "model_format": options.model_format,
+                "source_date_epoch": options.source_date_epoch}
+    want = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+    try:
+        have = path.read_bytes()
+    except OSError:
+        have = None
+    if have != want:
+        write_atomic(path, want)
+    return path.stat().st_mtime
+
+
 def estimate_records(inputs: Iterable[str]) -> int | None:
     """How many records the inputs hold, for the progress ETA (zip members, NDJSON lines, else 1 per file)."""
     import zipfile
@@ -208,12 +241,33 @@ def estimate_records(inputs: Iterable[str]) -> int | None:
 
 
 def remove_stale_parts(out_dir: str) -> int:
-    """Delete temporary ``.*.part`` files a killed run left behind; return how many."""
+    """Delete temporary ``.<name>.<pid>.*.part`` files left by runs that are gone (or by this one); return how many.
+
+    A part file of another live run (same folder, same time) is left alone.
+    """
+    import os
+
     count = 0
     for part in Path(out_dir).glob(".*.part"):
+        fields = part.name.rsplit(".", 3)  # ['.<name>', '<pid>', '<random>', 'part']
+        pid = int(fields[1]) if len(fields) == 4 and fields[1].isdigit() else None
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue
         part.unlink(missing_ok=True)
         count += 1
     return count
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def convert_paths(
@@ -244,8 +298,8 @@ def convert_paths(
     to_files = out_dir not in (None, "-")
     if to_files:
         remove_stale_parts(str(out_dir))
-    plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None,
-                 tool_stamp() if resume and to_files else 0.0)
+    fresh_after = max(tool_stamp(), settings_marker(str(out_dir), options)) if to_files else 0.0
+    plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None, fresh_after)
     work = _jobs_for(inputs, fmt, plan)
     pool = None
     if jobs > 1:
@@ -277,7 +331,12 @@ def convert_paths(
                     outcome.written[target] = "-"
                 else:
                     path = Path(out_dir) / output_name(sid, target, options)
-                    write_atomic(path, data)
+                    try:
+                        write_atomic(path, data)
+                    except OSError as exc:  # disk full, permissions, ...: this output fails, the batch goes on
+                        outcome.diagnostics.append(error("IO-WRITE", f"cannot write {path}: {exc.strerror or exc}",
+                                                         file=outcome.file, record=outcome.record, target=target))
+                        continue
                     outcome.written[target] = str(path)
             yield outcome
     finally:

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .atomic import write_atomic
+from .convert import SETTINGS_MARKER
 from .targets import ALL_EXPORTS, Options
 
 FORMATS = ("model", *ALL_EXPORTS)
@@ -50,7 +51,7 @@ def check(root: Path) -> list[str]:
 
 
 def _compare(fresh: Path, committed: Path, rel: str) -> list[str]:
-    cmp = filecmp.dircmp(fresh, committed)
+    cmp = filecmp.dircmp(fresh, committed, ignore=[SETTINGS_MARKER])
     out = [f"missing: {rel}{name}" for name in sorted(cmp.left_only)]
     out += [f"not produced any more: {rel}{name}" for name in sorted(cmp.right_only)]
     _match, mismatch, errors = filecmp.cmpfiles(fresh, committed, cmp.common_files, shallow=False)
@@ -69,7 +70,7 @@ def update(root: Path) -> list[str]:
         if problems:
             return problems
         for path in sorted(fresh.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.name != SETTINGS_MARKER:
                 target = expected / path.relative_to(fresh)
                 if not target.exists() or target.read_bytes() != path.read_bytes():
                     write_atomic(target, path.read_bytes())

@@ -96,3 +96,28 @@ def prefixes(path: str) -> list[str]:
             acc += "[]"
             out.append(acc)
     return out
+
+
+Condition = tuple[str, str, str]  # (path, "=" | "!=", value)
+
+
+def parse_condition(text: str) -> Condition | None:
+    """A mapping row's ``when`` cell: ``path=VALUE`` or ``path!=VALUE`` (empty: always)."""
+    if not text.strip():
+        return None
+    op = "!=" if "!=" in text else "="
+    path, _, value = text.partition(op)
+    return path.strip(), op, value.strip()
+
+
+def condition_holds(data: Any, cond: Condition | None) -> bool:
+    """Whether the first value at the condition's path equals (or not) its value.
+
+    Booleans compare as ``true``/``false``; a missing value compares as the empty string.
+    """
+    if cond is None:
+        return True
+    path, op, expected = cond
+    got = next((v for _, v in iter_values(data, path)), None)
+    text = "" if got in (None, [], {}) else (str(got).lower() if isinstance(got, bool) else str(got))
+    return (text == expected) == (op == "=")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -19,13 +20,13 @@ EXTENSIONS = (".json", ".xml", ".yaml", ".yml")
 
 
 def expand(paths: Iterable[str]) -> Iterator[str]:
-    """Files named, files under folders (recursively, known extensions, sorted), and glob matches."""
+    """Files named, files under folders (recursively, known extensions, hidden ones skipped, sorted), globs."""
     for raw in paths:
         if os.path.isdir(raw):
             for root, dirs, files in os.walk(raw):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if name.lower().endswith(EXTENSIONS):
+                    if name.lower().endswith(EXTENSIONS) and not name.startswith("."):
                         yield os.path.join(root, name)
         elif any(ch in raw for ch in "*?[") and not os.path.exists(raw):
             yield from sorted(glob.glob(raw, recursive=True))
@@ -34,9 +35,9 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
 
 
 def validate_file(path: str, *, fhir_version: str | None = None, skip_unknown: bool = False) -> list[Diagnostic]:
-    """All findings for one file (empty list: valid)."""
+    """All findings for one file (empty list: valid); ``"-"`` reads stdin."""
     try:
-        data = Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         return [error("IO-READ", f"cannot read: {exc.strerror or exc}", file=path)]
     findings = _validate_bytes(data, path, fhir_version, skip_unknown)

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, info, warning
 from ..model import Trial
-from ..pathexpr import iter_values
+from ..pathexpr import condition_holds, iter_values
+from ..textclean import replace_forbidden
 from . import tables
 from .transforms import TRANSFORMS, Call
 
@@ -80,15 +81,6 @@ def _get(data: dict[str, Any], path: str) -> Any:
             return None
         node = node.get(key)
     return node
-
-
-def _when(data: dict[str, Any], cond: tuple[str, str, str] | None) -> bool:
-    if cond is None:
-        return True
-    path, op, value = cond
-    got = _get(data, path)
-    text = "" if got in (None, [], {}) else str(got).lower() if isinstance(got, bool) else str(got)
-    return (text == value) == (op == "=")
 
 
 def _select(value: Any, fields: tuple[str, ...]) -> Any:
@@ -195,9 +187,7 @@ def _apply_shape(node: Any, path: tuple[str, ...], rule: str) -> None:
         node[rule[7:]] = node.pop(key)
 
 
-# Characters a FHIR string cannot hold (C0 controls but tab/CR/LF, non-characters, lone surrogates);
-# and, for R4 only, whitespace other than space/tab/CR/LF (its string pattern is ^[ \r\n\t\S]+$).
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# R4 strings (pattern ^[ \r\n\t\S]+$) also refuse whitespace other than space/tab/CR/LF.
 _R4_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
 
 
@@ -211,10 +201,9 @@ def _clean_text(ctx: Context, node: Any, path: str) -> Any:
         return [_clean_text(ctx, v, f"{path}[{i}]") for i, v in enumerate(node)]
     if not isinstance(node, str):
         return node
-    if _FORBIDDEN.search(node):
-        found = sorted({f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(node)})
+    node, found = replace_forbidden(node)
+    if found:
         ctx.warn("MAP-FHIR-CHAR", f"characters FHIR strings forbid replaced with U+FFFD: {', '.join(found)}", path)
-        node = _FORBIDDEN.sub("\ufffd", node)
     if ctx.version == "r4" and _R4_SPACE.search(node):
         found = sorted({f"U+{ord(c):04X}" for c in _R4_SPACE.findall(node)})
         ctx.diagnostics.append(info("MAP-FHIR-SPACE", f"whitespace FHIR R4 strings do not allow replaced with a "
@@ -235,7 +224,7 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
     ctx = Context(version, id_stem(study), study, trial.to_data())
     data = ctx.data = _clean_text(ctx, ctx.data, "")
     for row in tables.rows(version):
-        if not _when(data, row.when):
+        if not condition_holds(data, row.when):
             continue
         fn = TRANSFORMS[row.transform]
         if not row.sources:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from ..pathexpr import parse_condition
 from ..tables import load_table
 
 VERSIONS = ("r5", "r4")
@@ -100,14 +101,6 @@ def parse_source(text: str) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _parse_when(text: str) -> tuple[str, str, str] | None:
-    if not text:
-        return None
-    op = "!=" if "!=" in text else "="
-    path, _, value = text.partition(op)
-    return path.strip(), op, value.strip()
-
-
 @cache
 def kinds() -> dict[str, Kind]:
     """Resource kinds in bundle order."""
@@ -144,7 +137,7 @@ def rows(version: str) -> tuple[Row, ...]:
                     name,
                     arg,
                     r["codes"],
-                    _parse_when(r["when"]),
+                    parse_condition(r["when"]),
                 )
             )
     return tuple(out)

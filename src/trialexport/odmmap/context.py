@@ -12,11 +12,9 @@ from ..crosswalk import system
 from ..diagnostics import Diagnostic, warning
 from ..model import Trial
 from ..tables import load_table
+from ..textclean import replace_forbidden
 
-# characters XML 1.0 forbids (C0 controls except TAB/LF/CR, U+FFFE/U+FFFF, lone surrogates)
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _OID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-REPLACEMENT = "\ufffd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +80,10 @@ class Ctx:
 
     def text(self, value: Any, path: str) -> str:
         """``value`` as XML-safe text; forbidden characters become U+FFFD and are reported (MAP-XML-CHAR)."""
-        s = value if isinstance(value, str) else str(value)
-        if _FORBIDDEN.search(s) is None:
-            return s
-        bad = sorted({f"U+{ord(c):04X}" for c in _FORBIDDEN.findall(s)})
-        self.report("MAP-XML-CHAR", f"characters XML 1.0 forbids replaced with U+FFFD: {', '.join(bad)}", path)
-        return _FORBIDDEN.sub(REPLACEMENT, s)
+        s, bad = replace_forbidden(value if isinstance(value, str) else str(value))
+        if bad:
+            self.report("MAP-XML-CHAR", f"characters XML 1.0 forbids replaced with U+FFFD: {', '.join(bad)}", path)
+        return s
 
     def code(self, table: str, value: str, path: str) -> Code:
         """Resolve a registry value; unknown values are kept as text (MAP-UNKNOWN-CODE), uncoded ones noted."""

@@ -29,6 +29,12 @@ class RangeCheckSpec:
     value: str
     unit: str | None = None  # model unit (years, months, ...)
 
+    def message(self, item_name: str) -> str:
+        """The ErrorMessage text, e.g. ``Age must be at least 14 years`` (same in every ODM version)."""
+        words = {"GE": "at least", "LE": "at most", "GT": "more than", "LT": "less than"}
+        limit = f"{self.value} {self.unit or ''}".strip()
+        return f"{item_name} must be {words.get(self.comparator, self.comparator)} {limit}"
+
 
 @dataclass(slots=True)
 class ItemSpec:

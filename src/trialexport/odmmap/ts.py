@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..pathexpr import concrete, iter_values
+from ..pathexpr import concrete, condition_holds, iter_values, parse_condition
 from .context import Code, Ctx, odm_table
 
 
@@ -135,21 +135,12 @@ def ts_rows(version: str) -> tuple[dict[str, str], ...]:
     return tuple(r for r in odm_table("ts-parameters") if version in r["versions"].split())
 
 
-def _holds(data: dict[str, Any], when: str) -> bool:
-    if not when:
-        return True
-    negate = "!=" in when
-    path, _, expected = when.partition("!=" if negate else "=")
-    actual = next((str(v) for _, v in iter_values(data, path)), "")
-    return (actual != expected) if negate else (actual == expected)
-
-
 def ts_params(ctx: Ctx, version: str) -> list[TSParam]:
     """The TS parameters with at least one value, in table order."""
     data = ctx.data
     out = []
     for row in ts_rows(version):
-        if not _holds(data, row["when"]):
+        if not condition_holds(data, parse_condition(row["when"])):
             continue
         src = row["source"]
         raw = ((concrete(src, idx), v) for idx, v in iter_values(data, src))

@@ -12,7 +12,6 @@ from .xmltree import LANG, XML_LANG, Tree
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 T = Tree(NS)
-COMPARATOR_TEXT = {"GE": "at least", "LE": "at most", "GT": "more than", "LT": "less than"}
 
 
 def _tt(parent: etree._Element, tag: str, text: str) -> None:
@@ -94,7 +93,7 @@ def _item(mdv: etree._Element, it: ItemSpec) -> None:
         T.el(r, "CheckValue", text=rc.value)
         if rc.unit:
             T.el(r, "MeasurementUnitRef", {"MeasurementUnitOID": units()[rc.unit]["oid"]})
-        _tt(r, "ErrorMessage", f"{it.name} must be {COMPARATOR_TEXT[rc.comparator]} {rc.value} {rc.unit or ''}".strip())
+        _tt(r, "ErrorMessage", rc.message(it.name))
     if it.codelist:
         T.el(el, "CodeListRef", {"CodeListOID": it.codelist})
     _aliases(el, it.aliases)

@@ -253,7 +253,7 @@ def _item(mdv: etree._Element, it: ItemSpec) -> None:
     for rc in it.range_checks:
         r = T.el(el, "RangeCheck", {"Comparator": rc.comparator, "SoftHard": "Hard"})
         T.el(r, "CheckValue", text=rc.value)
-        _tt(r, "ErrorMessage", f"{it.name} must be {rc.comparator} {rc.value} {rc.unit or ''}".strip())
+        _tt(r, "ErrorMessage", rc.message(it.name))
     if it.codelist:
         T.el(el, "CodeListRef", {"CodeListOID": it.codelist})
     _codings_aliases(el, it.aliases)
@@ -307,7 +307,6 @@ def _admin(ctx: Ctx, admin: etree._Element, h: Header) -> None:
     for s, loc in enumerate(t.locations, 1):
         name = loc.facility or loc.city or f"Site {s}"
         T.el(admin, "Organization", {"OID": f"ORG.SITE.{s:03d}", "Name": ctx.text(name, f"locations[{s - 1}].facility"),
-                                     "Role": ctx.text(loc.status, f"locations[{s - 1}].status") if loc.status else None,
                                      "Type": "Site", "LocationOID": f"LOC.SITE.{s:03d}"})
     for s, loc in enumerate(t.locations, 1):
         p = f"locations[{s - 1}]"
@@ -326,9 +325,17 @@ def _admin(ctx: Ctx, admin: etree._Element, h: Header) -> None:
             if value:
                 T.el(addr, tag, text=ctx.text(value, f"{p}.{field}"))
         if loc.geo_point:
-            T.el(addr, "GeoPosition", {"Longitude": repr(loc.geo_point.lon), "Latitude": repr(loc.geo_point.lat)})
+            geo = loc.geo_point
+            T.el(addr, "GeoPosition", {"Longitude": _decimal(geo.lon), "Latitude": _decimal(geo.lat)})
         if loc.country and iso is None:
             T.el(addr, "OtherText", text=ctx.text(loc.country, f"{p}.country"))
+
+
+def _decimal(value: float) -> str:
+    """xs:decimal text of a float: plain notation, never ``1e-05``."""
+    from decimal import Decimal
+
+    return format(Decimal(repr(value)), "f")
 
 
 @cache

@@ -295,6 +295,8 @@ def too_deep(obj: Any, limit: int = MAX_DEPTH) -> str | None:
 
     Only containers are visited and paths are built only for the answer, so a normal record costs little.
     """
+    if not isinstance(obj, (dict, list)):
+        return None
     stack: list[tuple[Any, int, Any]] = [(obj, 0, None)]  # (container, depth, trail = (parent trail, key))
     while stack:
         node, depth, trail = stack.pop()
