@@ -169,6 +169,15 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def child_objects(value: Any, pointer: str) -> list[tuple[JSON, str]]:
+    """The JSON objects held by an element value (one object, or each object of a list), with their pointers."""
+    if isinstance(value, dict):
+        return [(value, pointer)]
+    if isinstance(value, list):
+        return [(v, f"{pointer}/{i}") for i, v in enumerate(value) if isinstance(v, dict)]
+    return []
+
+
 def _bad(value: str, check: _Check, path: str) -> Diagnostic:
     msg = f"{value!r} is not in the required value set for {check[2]} ({check[3]})"
     if len(msg) > _MAX_MSG:
@@ -193,12 +202,8 @@ def _walk(node: JSON, plan: dict[str, dict[str, _Check]], checks: dict[str, _Che
                         out.append(_bad(v, check, f"{pointer}/{_escape(prop)}/{i}"))
         else:
             inner = plan[check[1]]
-            if isinstance(value, dict):
-                _walk(value, plan, inner, f"{pointer}/{_escape(prop)}", out)
-            elif isinstance(value, list):
-                for i, v in enumerate(value):
-                    if isinstance(v, dict):
-                        _walk(v, plan, inner, f"{pointer}/{_escape(prop)}/{i}", out)
+            for child, at in child_objects(value, f"{pointer}/{_escape(prop)}"):
+                _walk(child, plan, inner, at, out)
 
 
 def binding_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagnostic]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
 from trialexport.resources import schema_path
-from trialexport.validators.bindings import _escape, _ref_target, element_paths
+from trialexport.validators.bindings import _escape, _ref_target, child_objects, element_paths
 
 __all__ = ["REQUIRED_FILES", "load_required", "prepare", "required_errors"]
 
@@ -86,12 +86,8 @@ def _walk(node: JSON, plan: dict[str, _Node], name: str, pointer: str, out: list
         target = links.get(prop)
         if target is None:
             continue
-        if isinstance(value, dict):
-            _walk(value, plan, target, f"{pointer}/{_escape(prop)}", out)
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                if isinstance(v, dict):
-                    _walk(v, plan, target, f"{pointer}/{_escape(prop)}/{i}", out)
+        for child, at in child_objects(value, f"{pointer}/{_escape(prop)}"):
+            _walk(child, plan, target, at, out)
 
 
 def required_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagnostic]:
