@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .atomic import write_atomic
@@ -42,12 +43,20 @@ def regenerate(root: Path, into: Path) -> list[str]:
 
 def check(root: Path) -> list[str]:
     """Differences between the committed expected outputs and a fresh regeneration (empty: current)."""
-    expected = root / "expected"
+    return _with_fresh(root, lambda fresh, expected: _compare(fresh, expected, ""))
+
+
+def update(root: Path) -> list[str]:
+    """Rewrite the expected outputs in place (atomically per file; stale files removed)."""
+    return _with_fresh(root, _replace)
+
+
+def _with_fresh(root: Path, then: Callable[[Path, Path], list[str]]) -> list[str]:
+    """Regenerate into a temporary folder, then ``then(fresh, expected)`` unless regeneration failed."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
-        diffs = regenerate(root, fresh)
-        diffs += _compare(fresh, expected, "")
-    return diffs
+        problems = regenerate(root, fresh)
+        return problems or then(fresh, root / "expected")
 
 
 def _compare(fresh: Path, committed: Path, rel: str) -> list[str]:
@@ -61,22 +70,15 @@ def _compare(fresh: Path, committed: Path, rel: str) -> list[str]:
     return out
 
 
-def update(root: Path) -> list[str]:
-    """Rewrite the expected outputs in place (atomically per file; stale files removed)."""
-    expected = root / "expected"
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = Path(tmp)
-        problems = regenerate(root, fresh)
-        if problems:
-            return problems
-        for path in sorted(fresh.rglob("*")):
-            if path.is_file() and path.name != SETTINGS_MARKER:
-                target = expected / path.relative_to(fresh)
-                if not target.exists() or target.read_bytes() != path.read_bytes():
-                    write_atomic(target, path.read_bytes())
-        for path in sorted(expected.rglob("*"), reverse=True):
-            if path.is_file() and not (fresh / path.relative_to(expected)).exists():
-                path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+def _replace(fresh: Path, expected: Path) -> list[str]:
+    for path in sorted(fresh.rglob("*")):
+        if path.is_file() and path.name != SETTINGS_MARKER:
+            target = expected / path.relative_to(fresh)
+            if not target.exists() or target.read_bytes() != path.read_bytes():
+                write_atomic(target, path.read_bytes())
+    for path in sorted(expected.rglob("*"), reverse=True):
+        if path.is_file() and not (fresh / path.relative_to(expected)).exists():
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
     return []
