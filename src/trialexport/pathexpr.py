@@ -9,7 +9,6 @@ There is deliberately no expression language: anything cleverer is a named trans
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -28,29 +27,23 @@ def compile_path(path: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
-def iter_values(obj: Any, path: str) -> Iterator[tuple[tuple[int, ...], Any]]:
-    """Yield ``(indices, value)`` for every non-null value found at ``path`` in ``obj``."""
-    yield from _iter(obj, compile_path(path), 0, ())
-
-
-def _iter(obj: Any, tokens: tuple[Token, ...], pos: int, idx: tuple[int, ...]) -> Iterator[tuple[tuple[int, ...], Any]]:
-    if pos == len(tokens):
-        if obj is not None:
-            yield idx, obj
-        return
-    if not isinstance(obj, dict):
-        return
-    key, is_list = tokens[pos]
-    value = obj.get(key)
-    if value is None:
-        return
-    if is_list:
-        if not isinstance(value, list):
-            return
-        for i, item in enumerate(value):
-            yield from _iter(item, tokens, pos + 1, idx + (i,))
-    else:
-        yield from _iter(value, tokens, pos + 1, idx)
+def iter_values(obj: Any, path: str) -> list[tuple[tuple[int, ...], Any]]:
+    """``(indices, value)`` for every non-null value found at ``path`` in ``obj``, in document order."""
+    level: list[tuple[tuple[int, ...], Any]] = [((), obj)]
+    for key, is_list in compile_path(path):
+        found: list[tuple[tuple[int, ...], Any]] = []
+        for idx, node in level:
+            value = node.get(key) if isinstance(node, dict) else None
+            if value is None:
+                continue
+            if not is_list:
+                found.append((idx, value))
+            elif isinstance(value, list):
+                found.extend((idx + (i,), item) for i, item in enumerate(value))
+        if not found:
+            return found
+        level = found
+    return [(idx, value) for idx, value in level if value is not None]
 
 
 def set_value(root: dict[str, Any], path: str, indices: tuple[int, ...], value: Any) -> None:

@@ -9,10 +9,14 @@ extension ``name`` of ``extensions.csv`` (R5 elements carried in R4).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from ..diagnostics import Diagnostic, info, warning
 from ..model import Trial
@@ -34,6 +38,7 @@ class Context:
     orgs: dict[str, dict[str, Any]] = field(default_factory=dict)  # org name -> reference
     goal_ids: list[str] = field(default_factory=list)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)
+    homes: dict[Any, dict[str, Any]] = field(default_factory=dict)  # _place: target kind (, item) -> resource
     diagnostics: list[Diagnostic] = field(default_factory=list)
     _warned: set[tuple[str, str]] = field(default_factory=set)
 
@@ -62,7 +67,7 @@ class Context:
         url = self.urls.get((rtype, rid))
         if url is None:
             name = tables.fixed("fullurl", self.version)[0].format(study=self.study, type=rtype, id=rid)
-            url = self.urls[(rtype, rid)] = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+            url = self.urls[(rtype, rid)] = uuid5_urn(name)
         return url
 
     def ref(self, kind: str, idx: tuple[int, ...] = (), key: str = "", display: str | None = None) -> dict[str, Any]:
@@ -72,6 +77,19 @@ class Context:
         if display:
             out["display"] = display
         return out
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+@lru_cache(maxsize=4096)  # the R4 run of a study asks for the names the R5 run just hashed
+def uuid5_urn(name: str) -> str:
+    """``urn:uuid:`` + ``uuid.uuid5(uuid.NAMESPACE_URL, name)``: the same SHA-1 digest, without UUID objects."""
+    b = bytearray(hashlib.sha1(_URL_NAMESPACE + name.encode()).digest()[:16])
+    b[6] = b[6] & 0x0F | 0x50  # version 5
+    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
+    x = b.hex()
+    return f"urn:uuid:{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def _get(data: dict[str, Any], path: str) -> Any:
@@ -93,11 +111,14 @@ def _select(value: Any, fields: tuple[str, ...]) -> Any:
 def _place(ctx: Context, row: tables.Row, idx: tuple[int, ...], value: Any) -> None:
     target = row.target
     if target.list_kind:
-        node: Any = ctx.resource(target.kind, idx[:1])
+        home: Any = (target.kind, idx[0])
         rest = iter(idx[1:])
     else:
-        node = ctx.resource(target.kind)
+        home = target.kind
         rest = iter(idx)
+    node: Any = ctx.homes.get(home)
+    if node is None:
+        node = ctx.homes[home] = ctx.resource(target.kind, idx[:1] if target.list_kind else ())
     if target.extension:
         value = to_extension(target.extension, {target.ext_key: value} if target.ext_key else value)
     last = len(target.path) - 1
@@ -156,9 +177,10 @@ def _compact(node: Any) -> Any:
     """Drop ``None`` holes left in indexed lists."""
     if isinstance(node, dict):
         for key, value in node.items():
-            node[key] = _compact(value)
+            if isinstance(value, (dict, list)):
+                node[key] = _compact(value)
     elif isinstance(node, list):
-        return [_compact(v) for v in node if v is not None]
+        return [_compact(v) if isinstance(v, (dict, list)) else v for v in node if v is not None]
     return node
 
 
@@ -188,7 +210,22 @@ def _apply_shape(node: Any, path: tuple[str, ...], rule: str) -> None:
 
 
 # R4 strings (pattern ^[ \r\n\t\S]+$) also refuse whitespace other than space/tab/CR/LF.
-_R4_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]")
+_R4_SPACES = "\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+_R4_SPACE = re.compile(f"[{_R4_SPACES}]")
+# In orjson's output a C0 control is an escape (``\b``, ``\f``, ``\u00XX``); U+FFFE/U+FFFF stay raw; a lone
+# surrogate makes orjson refuse the data. A match may be a false alarm (a literal backslash): then the walk decides.
+_C0_ESCAPE = re.compile(r"\\[bfu]")
+
+
+def _needs_cleaning(data: Any, version: str) -> bool:
+    """Whether any string of ``data`` may hold a character :func:`_clean_text` replaces (a few C-speed scans)."""
+    try:
+        text = orjson.dumps(data).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return True
+    if _C0_ESCAPE.search(text) or "\ufffe" in text or "\uffff" in text:
+        return True
+    return version == "r4" and not text.isascii() and any(c in text for c in _R4_SPACES)
 
 
 def _clean_text(ctx: Context, node: Any, path: str) -> Any:
@@ -222,7 +259,9 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
     """Map ``trial`` to ``(fullUrl, resource)`` pairs of ``version`` (bundle order) and the mapping warnings."""
     study = trial.study_id or "study"
     ctx = Context(version, id_stem(study), study, trial.to_data())
-    data = ctx.data = _clean_text(ctx, ctx.data, "")
+    data = ctx.data
+    if _needs_cleaning(data, version):
+        data = ctx.data = _clean_text(ctx, data, "")
     for row in tables.rows(version):
         if not condition_holds(data, row.when):
             continue

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
 from .context import Ctx
 from .header import Header
 from .spec import Alias, CodeListSpec, ItemSpec, Spec
 from .ts import units
-from .xmltree import LANG, XML_LANG, Tree
+from .xmltree import LANG, XML_LANG, Node, Tree
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 T = Tree(NS)
 
 
-def _tt(parent: etree._Element, tag: str, text: str) -> None:
+def _tt(parent: Node, tag: str, text: str) -> None:
     T.el(T.el(parent, tag), "TranslatedText", {XML_LANG: LANG}, text)
 
 
-def _aliases(parent: etree._Element, aliases: list[Alias]) -> None:
+def _aliases(parent: Node, aliases: list[Alias]) -> None:
     for context, name in aliases:
         T.el(parent, "Alias", {"Context": context, "Name": name})
 
 
-def build(ctx: Ctx, h: Header, spec: Spec) -> etree._Element:
+def build(ctx: Ctx, h: Header, spec: Spec) -> Node:
     root = T.root("ODM", {"FileType": "Snapshot", "Granularity": "Metadata", "FileOID": h.file_oid,
                           "CreationDateTime": h.creation, "ODMVersion": "1.3.2", "Originator": "trialexport",
                           "SourceSystem": "ClinicalTrials.gov"})
@@ -49,7 +47,7 @@ def build(ctx: Ctx, h: Header, spec: Spec) -> etree._Element:
     return root
 
 
-def _metadata(mdv: etree._Element, h: Header, spec: Spec) -> None:
+def _metadata(mdv: Node, h: Header, spec: Spec) -> None:
     proto = T.el(mdv, "Protocol")
     if h.protocol_description:
         _tt(proto, "Description", h.protocol_description)
@@ -80,7 +78,7 @@ def _metadata(mdv: etree._Element, h: Header, spec: Spec) -> None:
         _tt(T.el(mdv, "MethodDef", {"OID": m.oid, "Name": m.name, "Type": m.type}), "Description", m.description)
 
 
-def _item(mdv: etree._Element, it: ItemSpec) -> None:
+def _item(mdv: Node, it: ItemSpec) -> None:
     el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
     if it.description:
         _tt(el, "Description", it.description)
@@ -99,7 +97,7 @@ def _item(mdv: etree._Element, it: ItemSpec) -> None:
     _aliases(el, it.aliases)
 
 
-def _codelist(mdv: etree._Element, cl: CodeListSpec) -> None:
+def _codelist(mdv: Node, cl: CodeListSpec) -> None:
     el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
     for n, item in enumerate(cl.items, 1):
         ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
@@ -108,7 +106,7 @@ def _codelist(mdv: etree._Element, cl: CodeListSpec) -> None:
     _aliases(el, cl.aliases)
 
 
-def _admin(ctx: Ctx, admin: etree._Element, h: Header) -> None:
+def _admin(ctx: Ctx, admin: Node, h: Header) -> None:
     """Sponsor, collaborators, investigators and contacts as Users; sponsor and sites as Locations."""
     t = ctx.trial
     locations: list[tuple[str, str, str]] = []  # (OID, Name, LocationType)
@@ -146,7 +144,7 @@ def _admin(ctx: Ctx, admin: etree._Element, h: Header) -> None:
                                         "EffectiveDate": h.effective_date})
 
 
-def _contact_user(ctx: Ctx, admin: etree._Element, oid: str, c: object, p: str, loc: str | None) -> None:
+def _contact_user(ctx: Ctx, admin: Node, oid: str, c: object, p: str, loc: str | None) -> None:
     name = getattr(c, "name", None)
     email = getattr(c, "email", None)
     phone = getattr(c, "phone", None)
@@ -157,7 +155,7 @@ def _contact_user(ctx: Ctx, admin: etree._Element, oid: str, c: object, p: str, 
           [ctx.text(email, f"{p}.email")] if email else [], [ctx.text(phone, f"{p}.phone")] if phone else [], loc)
 
 
-def _user(admin: etree._Element, oid: str, kind: str, full_name: str | None, org: str | None, emails: list[str],
+def _user(admin: Node, oid: str, kind: str, full_name: str | None, org: str | None, emails: list[str],
           phones: list[str], location: str | None) -> None:
     el = T.el(admin, "User", {"OID": oid, "UserType": kind})
     if full_name:

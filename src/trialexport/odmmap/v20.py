@@ -4,30 +4,28 @@ from __future__ import annotations
 
 from functools import cache
 
-from lxml import etree
-
 from .context import Ctx, code_system, odm_table
 from .edc import alias_context, arm_code, criteria_kinds
 from .header import Header
 from .spec import Alias, CodeListSpec, ItemSpec, Spec
 from .ts import TSParam, iso_duration
-from .xmltree import LANG, XML_LANG, Tree
+from .xmltree import LANG, XML_LANG, Node, Tree
 
 NS = "http://www.cdisc.org/ns/odm/v2.0"
 T = Tree(NS)
 PLAIN = "text/plain"
 
 
-def _tt(parent: etree._Element, tag: str, text: str) -> None:
+def _tt(parent: Node, tag: str, text: str) -> None:
     T.el(T.el(parent, tag), "TranslatedText", {"Type": PLAIN, XML_LANG: LANG}, text)
 
 
-def _nci(parent: etree._Element, code: str | None, label: str | None = None) -> None:
+def _nci(parent: Node, code: str | None, label: str | None = None) -> None:
     if code:
         T.el(parent, "Coding", {"Code": code, "System": code_system("nci"), "Label": label})
 
 
-def _codings_aliases(parent: etree._Element, aliases: list[Alias]) -> None:
+def _codings_aliases(parent: Node, aliases: list[Alias]) -> None:
     """NCI C-code aliases become Coding (native in 2.0); the others stay Alias, after the Codings."""
     nci = alias_context("nci")
     for context, name in aliases:
@@ -38,7 +36,7 @@ def _codings_aliases(parent: etree._Element, aliases: list[Alias]) -> None:
             T.el(parent, "Alias", {"Context": context, "Name": name})
 
 
-def build(ctx: Ctx, h: Header, spec: Spec, ts: list[TSParam]) -> etree._Element:
+def build(ctx: Ctx, h: Header, spec: Spec, ts: list[TSParam]) -> Node:
     root = T.root("ODM", {"FileType": "Snapshot", "Granularity": "Metadata", "FileOID": h.file_oid,
                           "CreationDateTime": h.creation, "ODMVersion": "2.0", "Originator": "trialexport",
                           "SourceSystem": "ClinicalTrials.gov"})
@@ -51,7 +49,7 @@ def build(ctx: Ctx, h: Header, spec: Spec, ts: list[TSParam]) -> etree._Element:
     return root
 
 
-def _protocol(ctx: Ctx, proto: etree._Element, h: Header, spec: Spec, ts: list[TSParam]) -> None:
+def _protocol(ctx: Ctx, proto: Node, h: Header, spec: Spec, ts: list[TSParam]) -> None:
     t = ctx.trial
     if h.protocol_description:
         _tt(proto, "Description", h.protocol_description)
@@ -96,7 +94,7 @@ def _protocol(ctx: Ctx, proto: etree._Element, h: Header, spec: Spec, ts: list[T
                                            "OrderNumber": str(n), "Mandatory": "Yes"})
 
 
-def _indications(ctx: Ctx, proto: etree._Element) -> None:
+def _indications(ctx: Ctx, proto: Node) -> None:
     cond = ctx.trial.conditions
     mesh = {m.term.casefold(): (i, m) for i, m in enumerate(cond.condition_mesh)}
     used: set[int] = set()
@@ -118,7 +116,7 @@ def _indications(ctx: Ctx, proto: etree._Element) -> None:
             T.el(el, "Coding", {"Code": m.id, "System": code_system("mesh"), "Label": m.term})
 
 
-def _interventions(ctx: Ctx, proto: etree._Element) -> None:
+def _interventions(ctx: Ctx, proto: Node) -> None:
     t = ctx.trial
     if not t.interventions:
         return
@@ -146,7 +144,7 @@ def _interventions(ctx: Ctx, proto: etree._Element) -> None:
                 T.el(el, "Coding", {"Code": m.id, "System": code_system("mesh"), "Label": m.term})
 
 
-def _outcomes(ctx: Ctx, proto: etree._Element) -> None:
+def _outcomes(ctx: Ctx, proto: Node) -> None:
     levels = [(r, getattr(ctx.trial.outcomes, r["kind"])) for r in odm_table("outcomes")]
     levels = [(r, outs) for r, outs in levels if outs]
     if not levels:
@@ -173,7 +171,7 @@ def _outcomes(ctx: Ctx, proto: etree._Element) -> None:
             _tt(el, "Description", "\n".join(lines))
 
 
-def _population(ctx: Ctx, proto: etree._Element) -> None:
+def _population(ctx: Ctx, proto: Node) -> None:
     e = ctx.trial.eligibility
     lines = []
     if e.study_population:
@@ -201,7 +199,7 @@ def _population(ctx: Ctx, proto: etree._Element) -> None:
         _nci(el, code.nci, code.cdisc)
 
 
-def _metadata(mdv: etree._Element, spec: Spec) -> None:
+def _metadata(mdv: Node, spec: Spec) -> None:
     epochs = dict.fromkeys(ev.epoch_oid for ev in spec.events)
     for epoch in epochs:
         evs = [ev for ev in spec.events if ev.epoch_oid == epoch]
@@ -244,7 +242,7 @@ def _metadata(mdv: etree._Element, spec: Spec) -> None:
         T.el(sig, "ReturnValue", {"Name": m.result, "DataType": "text"})
 
 
-def _item(mdv: etree._Element, it: ItemSpec) -> None:
+def _item(mdv: Node, it: ItemSpec) -> None:
     el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
     if it.description:
         _tt(el, "Description", it.description)
@@ -259,7 +257,7 @@ def _item(mdv: etree._Element, it: ItemSpec) -> None:
     _codings_aliases(el, it.aliases)
 
 
-def _codelist(mdv: etree._Element, cl: CodeListSpec) -> None:
+def _codelist(mdv: Node, cl: CodeListSpec) -> None:
     el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
     for n, item in enumerate(cl.items, 1):
         ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
@@ -268,7 +266,7 @@ def _codelist(mdv: etree._Element, cl: CodeListSpec) -> None:
     _codings_aliases(el, cl.aliases)
 
 
-def _admin(ctx: Ctx, admin: etree._Element, h: Header) -> None:
+def _admin(ctx: Ctx, admin: Node, h: Header) -> None:
     """Investigators and contacts as Users; sponsor, collaborators and sites as Organizations; sites as Locations."""
     t = ctx.trial
     users: list[tuple[str, str, str | None, str | None, str | None, str | None]] = []  # oid,type,name,email,phone,loc

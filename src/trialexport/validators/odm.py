@@ -31,7 +31,6 @@ __all__ = [
     "odm_schema",
     "oidref_attributes",
     "validate_odm",
-    "validate_odm_tree",
 ]
 
 #: Main XSD per ODM version: (folder under ``schemas/``, file name).
@@ -313,15 +312,6 @@ def _reference_errors(root: etree._Element, version: str, source: str) -> list[D
                     error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
                 )
     return found
-
-
-def validate_odm_tree(root: etree._Element, xml: bytes, version: str, *, source: str = "<bytes>") -> list[Diagnostic]:
-    """Validate a document built in memory (``root``) whose serialization is ``xml``; same result as
-    :func:`validate_odm` on ``xml``, without parsing it again unless there are errors (then it is parsed, so that
-    diagnostics carry the line numbers of the serialized document)."""
-    if odm_schema(_check_version(version)).validate(root) and not _reference_errors(root, version, source):
-        return []
-    return validate_odm(xml, version, source=source)
 
 
 def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<bytes>") -> list[Diagnostic]:

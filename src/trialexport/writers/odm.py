@@ -17,7 +17,7 @@ from ..odmmap.edc import build_spec
 from ..odmmap.header import build_header
 from ..odmmap.ts import ts_params as compute_ts
 from ..odmmap.ts import ts_rows
-from ..odmmap.xmltree import serialize
+from ..odmmap.xmltree import Node, serialize
 from ..targets import Options, Output
 
 VERSIONS = ("1.3.2", "2.0")
@@ -39,24 +39,27 @@ def reasons(version: str) -> dict[str, str]:
     return {r["model"]: r["reason"] for r in odm_table("not-carried") if version in r["versions"].split()}
 
 
+def build_tree(ctx: Ctx, version: str, source_date_epoch: int | None = None) -> Node:
+    """The ODM document of ``ctx.trial`` as an element tree (mapping notes go to ``ctx.diagnostics``)."""
+    header = build_header(ctx, version, source_date_epoch)
+    ts = compute_ts(ctx, version)
+    if version == "1.3.2":
+        return v132.build(ctx, header, build_spec(ctx, version, ts))
+    return v20.build(ctx, header, build_spec(ctx, version), ts)
+
+
 def convert(trial: Trial, version: str, options: Options | None = None) -> Output:
     """Build, serialize and (unless ``options.validate`` is off) validate one ODM document."""
     if version not in VERSIONS:
         raise ValueError(f"unknown ODM version {version!r}; expected one of {VERSIONS}")
     options = options or Options()
     ctx = Ctx(trial)
-    header = build_header(ctx, version, options.source_date_epoch)
-    ts = compute_ts(ctx, version)
-    if version == "1.3.2":
-        root = v132.build(ctx, header, build_spec(ctx, version, ts))
-    else:
-        root = v20.build(ctx, header, build_spec(ctx, version), ts)
-    data = serialize(root)
+    data = serialize(build_tree(ctx, version, options.source_date_epoch))
     diagnostics: list[Diagnostic] = list(ctx.diagnostics)
     if options.validate:
-        from ..validators.odm import validate_odm_tree
+        from ..validators.odm import validate_odm
 
-        diagnostics.extend(validate_odm_tree(root, data, version))
+        diagnostics.extend(validate_odm(data, version))
     record = trial.study_id
     diagnostics = [d.located(record=record) for d in diagnostics]
     return Output(data, diagnostics, compute(trial, sources(version), reasons(version)))
