@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .context import Ctx
+from .defs import code_list, item_def
 from .header import Header
-from .spec import Alias, CodeListSpec, ItemSpec, Spec
+from .spec import Alias, Spec
 from .ts import units
 from .xmltree import LANG, XML_LANG, Node, Tree
 
@@ -71,39 +72,11 @@ def _metadata(mdv: Node, h: Header, spec: Spec) -> None:
             T.el(igd, "ItemRef", {"ItemOID": it.oid, "OrderNumber": str(n), "Mandatory": "No", "MethodOID": it.method})
     for g in spec.groups:
         for it in g.items:
-            _item(mdv, it)
+            item_def(T, mdv, it, _tt, _aliases, lambda u: units()[u]["oid"])
     for cl in spec.codelists.values():
-        _codelist(mdv, cl)
+        code_list(T, mdv, cl, _tt, _aliases)
     for m in spec.methods:
         _tt(T.el(mdv, "MethodDef", {"OID": m.oid, "Name": m.name, "Type": m.type}), "Description", m.description)
-
-
-def _item(mdv: Node, it: ItemSpec) -> None:
-    el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
-    if it.description:
-        _tt(el, "Description", it.description)
-    if it.question:
-        _tt(el, "Question", it.question)
-    for unit in it.units:
-        T.el(el, "MeasurementUnitRef", {"MeasurementUnitOID": units()[unit]["oid"]})
-    for rc in it.range_checks:
-        r = T.el(el, "RangeCheck", {"Comparator": rc.comparator, "SoftHard": "Hard"})
-        T.el(r, "CheckValue", text=rc.value)
-        if rc.unit:
-            T.el(r, "MeasurementUnitRef", {"MeasurementUnitOID": units()[rc.unit]["oid"]})
-        _tt(r, "ErrorMessage", rc.message(it.name))
-    if it.codelist:
-        T.el(el, "CodeListRef", {"CodeListOID": it.codelist})
-    _aliases(el, it.aliases)
-
-
-def _codelist(mdv: Node, cl: CodeListSpec) -> None:
-    el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
-    for n, item in enumerate(cl.items, 1):
-        ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
-        _tt(ci, "Decode", item.decode)
-        _aliases(ci, item.aliases)
-    _aliases(el, cl.aliases)
 
 
 def _admin(ctx: Ctx, admin: Node, h: Header) -> None:

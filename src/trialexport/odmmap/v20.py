@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from .context import Ctx, code_system, odm_table
+from .defs import code_list, item_def
 from .edc import alias_context, arm_code, criteria_kinds
 from .header import Header
-from .spec import Alias, CodeListSpec, ItemSpec, Spec
+from .spec import Alias, Spec
 from .ts import TSParam, iso_duration
 from .xmltree import LANG, XML_LANG, Node, Tree
 
@@ -226,9 +227,9 @@ def _metadata(mdv: Node, spec: Spec) -> None:
                                   "MethodOID": it.method, "UnitsItemOID": it.unit_item})
     for g in spec.groups:
         for it in g.items:
-            _item(mdv, it)
+            item_def(T, mdv, it, _tt, _codings_aliases)
     for cl in spec.codelists.values():
-        _codelist(mdv, cl)
+        code_list(T, mdv, cl, _tt, _codings_aliases)
     for c in spec.criteria:
         cd = T.el(mdv, "ConditionDef", {"OID": f"COND.ELIG.{c.key}", "Name": f"Criterion {c.key} met"})
         _tt(cd, "Description", c.text)
@@ -240,30 +241,6 @@ def _metadata(mdv: Node, spec: Spec) -> None:
         for n, key in enumerate(m.params, 1):
             T.el(sig, "Parameter", {"Name": key, "DataType": "text", "OrderNumber": str(n)})
         T.el(sig, "ReturnValue", {"Name": m.result, "DataType": "text"})
-
-
-def _item(mdv: Node, it: ItemSpec) -> None:
-    el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
-    if it.description:
-        _tt(el, "Description", it.description)
-    if it.question:
-        _tt(el, "Question", it.question)
-    for rc in it.range_checks:
-        r = T.el(el, "RangeCheck", {"Comparator": rc.comparator, "SoftHard": "Hard"})
-        T.el(r, "CheckValue", text=rc.value)
-        _tt(r, "ErrorMessage", rc.message(it.name))
-    if it.codelist:
-        T.el(el, "CodeListRef", {"CodeListOID": it.codelist})
-    _codings_aliases(el, it.aliases)
-
-
-def _codelist(mdv: Node, cl: CodeListSpec) -> None:
-    el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
-    for n, item in enumerate(cl.items, 1):
-        ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
-        _tt(ci, "Decode", item.decode)
-        _codings_aliases(ci, item.aliases)
-    _codings_aliases(el, cl.aliases)
 
 
 def _admin(ctx: Ctx, admin: Node, h: Header) -> None:

@@ -1,0 +1,47 @@
+"""ItemDef and CodeList elements, written the same way by both ODM serializers.
+
+The versions differ only in how text and aliases are written (passed in) and in measurement
+units (1.3.2 only: ``unit_oid`` maps a model unit to its MeasurementUnit OID).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .spec import Alias, CodeListSpec, ItemSpec
+from .xmltree import Node, Tree
+
+TextWriter = Callable[[Node, str, str], None]  # (parent, tag, text): a TranslatedText holder
+AliasWriter = Callable[[Node, list[Alias]], None]
+
+
+def item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWriter,
+             unit_oid: Callable[[str], str] | None = None) -> None:
+    """One ItemDef: description, question, units, hard range checks, code list reference, aliases."""
+    el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
+    if it.description:
+        tt(el, "Description", it.description)
+    if it.question:
+        tt(el, "Question", it.question)
+    if unit_oid is not None:
+        for unit in it.units:
+            T.el(el, "MeasurementUnitRef", {"MeasurementUnitOID": unit_oid(unit)})
+    for rc in it.range_checks:
+        r = T.el(el, "RangeCheck", {"Comparator": rc.comparator, "SoftHard": "Hard"})
+        T.el(r, "CheckValue", text=rc.value)
+        if unit_oid is not None and rc.unit:
+            T.el(r, "MeasurementUnitRef", {"MeasurementUnitOID": unit_oid(rc.unit)})
+        tt(r, "ErrorMessage", rc.message(it.name))
+    if it.codelist:
+        T.el(el, "CodeListRef", {"CodeListOID": it.codelist})
+    aliases(el, it.aliases)
+
+
+def code_list(T: Tree, mdv: Node, cl: CodeListSpec, tt: TextWriter, aliases: AliasWriter) -> None:
+    """One CodeList with its items (decoded, numbered in order) and aliases."""
+    el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
+    for n, item in enumerate(cl.items, 1):
+        ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
+        tt(ci, "Decode", item.decode)
+        aliases(ci, item.aliases)
+    aliases(el, cl.aliases)
