@@ -142,14 +142,7 @@ def _plan(version: str) -> dict[str, dict[str, _Check]]:
                 target, _ = _ref_target(sub)
                 if target in paths:
                     links.setdefault(name, {})[prop] = target  # type: ignore[assignment]
-    live = set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for name, props in links.items():
-            if name not in live and any(t in live for t in props.values()):
-                live.add(name)
-                changed = True
+    live = reachable(direct, links)
     plan: dict[str, dict[str, _Check]] = {}
     for name in live:
         entry = dict(direct.get(name, {}))
@@ -158,6 +151,19 @@ def _plan(version: str) -> dict[str, dict[str, _Check]]:
                 entry[prop] = ("into", target, "", "")
         plan[name] = entry
     return plan
+
+
+def reachable(direct: dict[str, Any], links: dict[str, dict[str, str]]) -> set[str]:
+    """Definitions that hold checks themselves or link (through properties) to one that does."""
+    live = set(direct)
+    changed = True
+    while changed:
+        changed = False
+        for name, props in links.items():
+            if name not in live and any(t in live for t in props.values()):
+                live.add(name)
+                changed = True
+    return live
 
 
 def prepare(version: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
 from trialexport.resources import schema_path
-from trialexport.validators.bindings import _escape, _ref_target, child_objects, element_paths
+from trialexport.validators.bindings import _escape, _ref_target, child_objects, element_paths, reachable
 
 __all__ = ["REQUIRED_FILES", "load_required", "prepare", "required_errors"]
 
@@ -60,14 +60,7 @@ def _plan(version: str) -> dict[str, _Node]:
             target, _ = _ref_target(sub) if isinstance(sub, dict) else (None, False)
             if target in paths:
                 links.setdefault(name, {})[prop] = target  # type: ignore[assignment]
-    live = set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for name, props in links.items():
-            if name not in live and any(t in live for t in props.values()):
-                live.add(name)
-                changed = True
+    live = reachable(direct, links)
     return {n: (direct.get(n, []), {p: t for p, t in links.get(n, {}).items() if t in live}) for n in live}
 
 
