@@ -1,10 +1,11 @@
-"""Tiny path expressions shared by the reader tables and the mapping engine.
+"""Tiny path expressions shared by the reader tables and the mapping engines.
 
 A path is dot-separated keys; a key ending in ``[]`` is a list whose items are
 visited one by one, e.g. ``protocolSection.armsInterventionsModule.armGroups[].label``.
-Reading yields ``(indices, value)`` pairs, one index per ``[]``; writing uses the same
-indices to place each value, so ``arms[].label`` receives the label of the matching arm.
-There is deliberately no expression language: anything cleverer is a named transform.
+Reading yields ``(indices, value)`` pairs, one index per ``[]``; the mapping engines place
+each value at the same indices of their target path, so ``arms[].label`` feeds the matching
+arm. ``when`` conditions (``path=VALUE`` / ``path!=VALUE``) are evaluated here too. There is
+deliberately no expression language: anything cleverer is a named transform.
 """
 
 from __future__ import annotations
@@ -44,32 +45,6 @@ def iter_values(obj: Any, path: str) -> list[tuple[tuple[int, ...], Any]]:
             return found
         level = found
     return [(idx, value) for idx, value in level if value is not None]
-
-
-def set_value(root: dict[str, Any], path: str, indices: tuple[int, ...], value: Any) -> None:
-    """Set ``value`` at ``path`` in ``root``, creating dicts and list slots as needed."""
-    tokens = compile_path(path)
-    node: Any = root
-    it = iter(indices)
-    last = len(tokens) - 1
-    for pos, (key, is_list) in enumerate(tokens):
-        if is_list:
-            seq = node.setdefault(key, [])
-            i = next(it, None)
-            if i is None:  # no index left: append
-                i = len(seq)
-            while len(seq) <= i:
-                seq.append({} if pos < last else None)
-            if pos == last:
-                seq[i] = value
-                return
-            if seq[i] is None:
-                seq[i] = {}
-            node = seq[i]
-        elif pos == last:
-            node[key] = value
-        else:
-            node = node.setdefault(key, {})
 
 
 def concrete(path: str, indices: tuple[int, ...]) -> str:
