@@ -109,3 +109,13 @@ def test_no_traceback_on_page_of_junk(tmp_path):
     proc = run("convert", str(page), "--to", "model", "-o", str(tmp_path / "o"))
     assert proc.returncode == 1 and "Traceback" not in _err(proc)
     assert len(list(Path(tmp_path / "o").glob("*.model.json"))) == 1
+
+
+def test_legacy_xml_record_is_refused_clearly(tmp_path):
+    from conftest import DATA
+
+    legacy = sorted((DATA / "ctgov-xml").glob("*.xml"))[0]
+    proc = run("convert", str(legacy), "--to", "model", "-o", str(tmp_path))
+    err = _err(proc)
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert f"{legacy}: error READ-FORMAT: XML input is not a supported record format" in err
