@@ -38,13 +38,27 @@ def hook_repo(tmp_path_factory) -> tuple[Path, str]:
     return snap, rev
 
 
+def _dependencies_only(home: Path) -> Path:
+    """A folder exposing this environment's installed packages except trialexport itself (symlinks), so the
+    hook's own virtualenv finds the dependencies offline but must run the trialexport it installed."""
+    deps = home / "deps"
+    deps.mkdir(parents=True, exist_ok=True)
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if entry.name.lower().lstrip("_").startswith("trialexport") or entry.suffix == ".pth":
+            continue
+        link = deps / entry.name
+        if not link.exists():
+            link.symlink_to(entry)
+    return deps
+
+
 def _env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "PRE_COMMIT_HOME": str(home),
         "PIP_NO_INDEX": "1",
         "PIP_NO_BUILD_ISOLATION": "0",  # pip's inverted flag: build without an isolated (networked) env
-        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+        "PYTHONPATH": str(_dependencies_only(home)),
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
     })
     return env
@@ -67,6 +81,8 @@ def test_validate_hook_passes_a_valid_file_and_fails_a_broken_one(tmp_path, hook
                         timeout=600, check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Passed" in ok.stdout
+    installed = list((tmp_path / "pc-home").glob("repo*/py_env-*/lib/python*/site-packages/trialexport/cli.py"))
+    assert installed, "pre-commit's own environment holds the package it installed from the hook repository"
 
     broken = json.loads(good.read_text())
     broken["entry"][0]["resource"]["title"] = 42
