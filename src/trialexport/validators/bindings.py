@@ -16,11 +16,12 @@ Data
   concepts included, explicit ``concept`` lists, imported ``valueSet`` s, ``compose.exclude`` concept lists).
   Value sets that need a filter or a system the package does not define (BCP-47 languages, MIME types, UCUM, ...)
   are listed under ``skipped`` with the reason.
-* R4: ``hl7.fhir.r4.core`` is not on the npm registry, so the table is derived from the ``enum`` of the vendored
-  HL7 FHIR 4.0.1 JSON schema, which the FHIR build generates from exactly these bindings (``code`` elements with a
-  required, expandable binding). The R4 schema check therefore already rejects these codes (``FHIR-SCHEMA``), and
-  ``validate_fhir`` reports one finding per bad value: a ``FHIR-BINDING`` at a path the schema check already flagged
-  is dropped. In R4 the table is a cross-check; in R5 it is what catches ``"status": "finished"``.
+* R4: the same, from HL7's ``hl7.fhir.r4.examples`` 4.0.1 package (``hl7.fhir.r4.core`` is not on the npm
+  registry; the examples package carries the R4 specification's StructureDefinitions, ValueSets and CodeSystems).
+  The R4 schema enumerates most of these codes itself, so the schema check rejects them first (``FHIR-SCHEMA``),
+  and ``validate_fhir`` reports one finding per bad value: a ``FHIR-BINDING`` at a path the schema check already
+  flagged is dropped. The R4 schema predates the final value sets in a few places (``4.0.1`` as a FHIR version,
+  abstract codes), where the table is the more complete list.
 
 Format: ``{"bindings": {"<Type>.<element path>": [codes...]}, "valueSets": {"<path>": "<canonical>"},
 "coded": {...}, "skipped": {...}}``. ``bindings`` holds the ``code``-typed elements, the ones enforced here.

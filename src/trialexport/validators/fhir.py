@@ -30,7 +30,7 @@ Required bindings
 -----------------
 The R5 schema has no ``enum`` for coded elements with a required binding (``ResearchStudy.status`` is a plain
 ``code``). After the schema check the same pieces are walked against tables generated from the R5 core package's
-StructureDefinitions/ValueSets/CodeSystems (R4: from the R4 schema's enums) and each code outside its value set is
+StructureDefinitions/ValueSets/CodeSystems (R4: of ``hl7.fhir.r4.examples``) and each code outside its value set is
 reported as ``FHIR-BINDING``, unless the schema check already reported that path (R4's enums, the 26 enums R5 does
 have, a ``code`` that fails its pattern): one finding per bad value. See :mod:`trialexport.validators.bindings`.
 
@@ -43,7 +43,17 @@ the schema against the draft-06 meta-schema (``"format": "regex"``) and refuses 
 :func:`load_schema` finds every pattern with an unescaped brace that does not form a ``{n}``/``{n,}``/``{n,m}``
 quantifier and escapes it (``}`` -> ``\\}``): the same regex in every engine (a literal brace either way). These
 patterns sit on ``"type": "number"`` properties, where ``pattern`` (a string keyword) never applies anyway. The rewrites
-are recorded in :func:`pattern_rewrites`. Nothing else (formats, keywords) is changed or turned off.
+are recorded in :func:`pattern_rewrites`.
+
+The R4 object-type gap
+----------------------
+The R4 schema's complex-type and resource definitions carry ``properties`` and ``additionalProperties: false`` but
+no ``"type": "object"`` (R5's all do), so a number, string, ``null`` or list where a ``CodeableConcept`` belongs
+passes it. :func:`load_schema` adds ``"type": "object"`` to those definitions. Likewise both schemas type the
+integer primitives (``integer``, ``unsignedInt``, ``positiveInt``) as ``number`` with a ``pattern`` that never applies
+to numbers: ``1.5``, ``-1`` or ``0`` pass where the datatype forbids them; :func:`load_schema` states the same rule as
+``type: integer`` with ``minimum``/``maximum``. Both amendments are listed by :func:`schema_amendments`.
+Nothing else (formats, keywords) is changed or turned off.
 """
 
 from __future__ import annotations
@@ -70,6 +80,7 @@ __all__ = [
     "pattern_rewrites",
     "prepare",
     "resource_types",
+    "schema_amendments",
     "validate_fhir",
     "validate_fhir_models",
 ]
@@ -167,7 +178,7 @@ def _replace_patterns(node: Any, table: dict[str, str]) -> None:
 
 
 @cache
-def _load(version: str) -> tuple[JSON, tuple[tuple[str, str, tuple[str, ...]], ...]]:
+def _load(version: str) -> tuple[JSON, tuple[tuple[str, str, tuple[str, ...]], ...], tuple[str, ...]]:
     import orjson
 
     schema = orjson.loads(schema_path(*_SCHEMA_FILES[_check_version(version)]).read_bytes())
@@ -177,12 +188,76 @@ def _load(version: str) -> tuple[JSON, tuple[tuple[str, str, tuple[str, ...]], .
     if table:
         _replace_patterns(schema, table)
     rewrites = tuple((p, fixed, tuple(found[p])) for p, fixed in table.items())
-    return schema, rewrites
+    return schema, rewrites, (*_add_object_types(schema), *_state_integer_rules(schema))
+
+
+#: The integer primitives, by the definition whose ``pattern`` identifies them, and the numeric keywords that say
+#: what that pattern (a string keyword, inert on a ``"type": "number"`` value) and the FHIR datatype rules mean.
+_INTEGER_RULES: dict[str, JSON] = {
+    "integer": {"type": "integer", "minimum": -2147483648, "maximum": 2147483647},
+    "unsignedInt": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+    "positiveInt": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+}
+
+
+def _state_integer_rules(schema: JSON) -> tuple[str, ...]:
+    """Make the integer primitives' rules checkable; return the amended definitions (marked ``<name>:integer``).
+
+    Both schemas declare ``integer``, ``unsignedInt`` and ``positiveInt`` (and the inline ``valueInteger``-style
+    copies in Extension and other choice elements) as ``"type": "number"`` with a ``pattern``; ``pattern`` applies only
+    to strings, so ``1.5``, ``-1`` as an ``unsignedInt`` or ``0`` as a ``positiveInt`` pass. Every number-typed
+    schema node carrying one of those definitions' patterns gets the equivalent ``type``/``minimum``/``maximum``
+    (the 32-bit range is the FHIR datatype definition's).
+    """
+    defs = schema.get("definitions", {})
+    by_pattern = {defs[name]["pattern"]: (name, rule) for name, rule in _INTEGER_RULES.items()
+                  if isinstance(defs.get(name), dict) and "pattern" in defs[name]}
+    amended: set[str] = set()
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            hit = by_pattern.get(node.get("pattern")) if node.get("type") == "number" else None
+            if hit is not None:
+                node.update(hit[1])
+                amended.add(f"{where}:{hit[0]}")
+            for key, value in node.items():
+                visit(value, key if where == "" else where)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value, where)
+
+    for name, definition in defs.items():
+        visit(definition, name)
+    return tuple(sorted(amended))
+
+
+def _add_object_types(schema: JSON) -> tuple[str, ...]:
+    """Give every definition with ``properties`` but no ``type`` the ``"type": "object"`` it means; return their names.
+
+    The R4 schema declares no ``type`` on its complex-type and resource definitions (R5 declares ``object`` on all
+    835), and ``properties``/``additionalProperties`` only constrain objects, so under the R4 schema a number, a
+    string, ``null`` or a list where a ``CodeableConcept`` or an ``Extension`` belongs passes. FHIR JSON represents
+    every complex element as an object, so this states what the definitions mean; nothing else is changed.
+    """
+    added = []
+    for name, definition in schema.get("definitions", {}).items():
+        if isinstance(definition, dict) and "properties" in definition and "type" not in definition:
+            definition["type"] = "object"
+            added.append(name)
+    return tuple(added)
 
 
 def load_schema(version: str) -> JSON:
-    """The parsed schema for ``version`` (cached; treat as read-only), with lone-brace patterns escaped."""
+    """The parsed schema for ``version`` (cached; treat as read-only), with lone-brace patterns escaped and
+    the amendments listed by :func:`schema_amendments`."""
     return _load(version)[0]
+
+
+def schema_amendments(version: str) -> tuple[str, ...]:
+    """What :func:`load_schema` amended besides patterns: the definitions it gave ``"type": "object"`` (R4's
+    complex types and resources; none in R5) and, as ``<definition>:<primitive>``, those whose integer primitives
+    got numeric keywords."""
+    return _load(version)[2]
 
 
 def pattern_rewrites(version: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
@@ -252,7 +327,10 @@ _REMOVE = object()
 
 
 def _is_resource(value: Any, types: frozenset[str]) -> bool:
-    return isinstance(value, dict) and value.get("resourceType") in types
+    if not isinstance(value, dict):
+        return False
+    rtype = value.get("resourceType")
+    return isinstance(rtype, str) and rtype in types
 
 
 def _strip(node: JSON, definition: str, pointer: str, version: str, out: list[tuple[str, JSON]]) -> JSON:
@@ -300,7 +378,7 @@ def _pieces(obj: JSON, version: str) -> tuple[list[tuple[str, str, JSON]], list[
     while todo:
         pointer, res = todo.pop(0)
         rtype = res.get("resourceType")
-        if rtype not in types:
+        if not isinstance(rtype, str) or rtype not in types:
             where = f"{pointer}/resourceType" if "resourceType" in res else pointer
             got = f"got {rtype!r}" if "resourceType" in res else "it is missing"
             problems.append(
@@ -600,6 +678,10 @@ def validate_fhir_models(obj: JSON, version: str) -> list[Diagnostic]:
             for e in exc.errors():
                 where = _loc_to_pointer(pointer, tuple(e.get("loc", ())))
                 out.append(error("FHIR-MODEL", _short(f"{rtype}: {e.get('msg', '')}"), path=where))
+        except Exception as exc:  # fhir.resources itself fails on some malformed input (a nested resource
+            # whose resourceType names no type raises KeyError): that is a finding, not a crash
+            msg = f"{rtype}: fhir.resources could not parse it ({exc!r})"
+            out.append(error("FHIR-MODEL", _short(msg), path=pointer))
     return out
 
 
@@ -667,6 +749,8 @@ def _score(resources: list[JSON], r5: dict[str, set[str]] | None, r4: dict[str, 
     s5 = s4 = 0
     for res in resources:
         rtype = res.get("resourceType")
+        if not isinstance(rtype, str):
+            continue
         keys = set(res)
         if r5 is not None and r4 is not None:
             s5 += len(keys & r5.get(rtype, set()))  # type: ignore[arg-type]
@@ -700,7 +784,7 @@ def detect_fhir_version(obj: JSON) -> str | None:
     if bool(s5) != bool(s4):
         return "r5" if s5 else "r4"
     types5, types4, only5, only4 = _schema_markers()
-    kinds = {res.get("resourceType") for res in resources}
+    kinds = {t for res in resources if isinstance(t := res.get("resourceType"), str)}
     s5 += len(kinds & types5)
     s4 += len(kinds & types4)
     g5, g4 = _score(resources, only5, only4)
