@@ -34,7 +34,7 @@ def regenerate(root: Path, into: Path) -> list[str]:
     for case in cases(root):
         out = into / case["case"]
         out.mkdir(parents=True, exist_ok=True)
-        for outcome in convert_paths([str(root / case["input"])], list(FORMATS), str(out), Options()):
+        for outcome in convert_paths([str(root / case["input"])], list(FORMATS), str(out), Options(model_check=True)):
             if not outcome.ok:
                 errors = [d.format_text() for d in outcome.diagnostics if d.is_error]
                 problems.append(f"{case['case']}: {errors[0] if errors else 'failed'}")
