@@ -18,6 +18,14 @@ AliasWriter = Callable[[Node, list[Alias]], None]
 def item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWriter,
              unit_oid: Callable[[str], str] | None = None) -> None:
     """One ItemDef: description, question, units, hard range checks, code list reference, aliases."""
+    if it.static:
+        T.fragment(mdv, it.key(), lambda parent: _item_def(T, parent, it, tt, aliases, unit_oid))
+    else:
+        _item_def(T, mdv, it, tt, aliases, unit_oid)
+
+
+def _item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWriter,
+              unit_oid: Callable[[str], str] | None) -> None:
     el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
     if it.description:
         tt(el, "Description", it.description)
@@ -39,6 +47,13 @@ def item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWri
 
 def code_list(T: Tree, mdv: Node, cl: CodeListSpec, tt: TextWriter, aliases: AliasWriter) -> None:
     """One CodeList with its items (decoded, numbered in order) and aliases."""
+    if cl.static:
+        T.fragment(mdv, cl.key(), lambda parent: _code_list(T, parent, cl, tt, aliases))
+    else:
+        _code_list(T, mdv, cl, tt, aliases)
+
+
+def _code_list(T: Tree, mdv: Node, cl: CodeListSpec, tt: TextWriter, aliases: AliasWriter) -> None:
     el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
     for n, item in enumerate(cl.items, 1):
         ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})

@@ -32,10 +32,11 @@ def criteria_kinds() -> dict[str, dict[str, str]]:
     return {r["kind"]: r for r in odm_table("criteria")}
 
 
-def codelist(oid: str, items: list[CodeItem]) -> CodeListSpec:
+def codelist(oid: str, items: list[CodeItem], static: bool = False) -> CodeListSpec:
     """A code list whose name and CT C-code come from ``mappings/odm/codelists.csv``."""
     row = next(r for r in odm_table("codelists") if r["oid"] == oid)
-    return CodeListSpec(oid, row["name"], items, [(alias_context("nci"), row["nci"])] if row["nci"] else [])
+    return CodeListSpec(oid, row["name"], items, [(alias_context("nci"), row["nci"])] if row["nci"] else [],
+                        static=static)
 
 
 def criteria(ctx: Ctx) -> list[CriterionSpec]:
@@ -53,7 +54,7 @@ def criteria(ctx: Ctx) -> list[CriterionSpec]:
 def _yes_no() -> CodeListSpec:
     nci = alias_context("nci")
     items = [CodeItem(r["cdisc"], r["cdisc"], [(nci, r["nci"])]) for r in codes_table("odm/ny").values()]
-    return codelist("CL.NY", items)
+    return codelist("CL.NY", items, static=True)
 
 
 def _eligibility(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[ItemSpec]:
@@ -155,13 +156,14 @@ def _ts_group(spec: Spec, params: list[TSParam]) -> None:
                 spec.codelists[r["codelist"]] = _ts_codelist(r)
             if any(v.coded for v in p.values):
                 items.append(ItemSpec(base, r["term"], r["datatype"], description=r["term"], codelist=r["codelist"],
-                                      aliases=aliases))
+                                      aliases=aliases, static=True))
             if not all(v.coded for v in p.values):
                 items.append(ItemSpec(f"{base}.TXT", f"{r['term']} (registry text, no CDISC term)", "text",
                                       description=f"{r['term']}: registry value with no CDISC submission value",
-                                      aliases=[(alias_context("tsparmcd"), p.parmcd)]))
+                                      aliases=[(alias_context("tsparmcd"), p.parmcd)], static=True))
         else:
-            items.append(ItemSpec(base, r["term"], r["datatype"], description=r["term"], aliases=aliases))
+            items.append(ItemSpec(base, r["term"], r["datatype"], description=r["term"], aliases=aliases,
+                                  static=True))
         for k, v in enumerate(p.values):
             while len(rows) <= k:
                 rows.append([])
@@ -182,7 +184,7 @@ def _ts_codelist(row: dict[str, str]) -> CodeListSpec:
         if r.get("cdisc") and r["cdisc"] not in seen:
             seen[r["cdisc"]] = CodeItem(r["cdisc"], r["cdisc"], [(nci, r["nci"])] if r.get("nci") else [])
     return CodeListSpec(row["codelist"], row["term"], list(seen.values()),
-                        [(nci, row["codelist_nci"])] if row["codelist_nci"] else [])
+                        [(nci, row["codelist_nci"])] if row["codelist_nci"] else [], static=True)
 
 
 def build_spec(ctx: Ctx, version: str, ts: list[TSParam] | None = None) -> Spec:

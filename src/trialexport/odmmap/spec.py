@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 Alias = tuple[str, str]  # (Context, Name)
+# ``static``: built from the mapping tables alone, so every study with the same content gets the same text
+# (the serializers write it once per process, keyed by :meth:`key`).
 
 
 @dataclass(slots=True)
@@ -21,6 +23,12 @@ class CodeListSpec:
     items: list[CodeItem]
     aliases: list[Alias] = field(default_factory=list)
     datatype: str = "text"
+    static: bool = False
+
+    def key(self) -> tuple[object, ...]:
+        """Everything the CodeList element is written from."""
+        items = tuple((i.value, i.decode, tuple(i.aliases)) for i in self.items)
+        return ("CodeList", self.oid, self.name, self.datatype, items, tuple(self.aliases))
 
 
 @dataclass(slots=True)
@@ -49,6 +57,13 @@ class ItemSpec:
     unit_item: str | None = None  # 2.0: OID of the item holding the unit
     aliases: list[Alias] = field(default_factory=list)
     method: str | None = None  # MethodDef OID deriving the item (ItemRef/@MethodOID)
+    static: bool = False
+
+    def key(self) -> tuple[object, ...]:
+        """Everything the ItemDef element is written from (``method`` and ``unit_item`` are ItemRef attributes)."""
+        checks = tuple((rc.comparator, rc.value, rc.unit) for rc in self.range_checks)
+        return ("ItemDef", self.oid, self.name, self.datatype, self.question, self.description, self.codelist,
+                checks, tuple(self.units), tuple(self.aliases))
 
 
 @dataclass(slots=True)

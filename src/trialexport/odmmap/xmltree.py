@@ -1,56 +1,34 @@
-"""Lightweight element tree and XML text emitter shared by the ODM 1.3.2 and 2.0 serializers.
+"""Streaming XML text emitter shared by the ODM 1.3.2 and 2.0 serializers.
 
-The serializers build :class:`Node` trees (plain Python objects, far cheaper than lxml elements) and
-:func:`serialize` writes them as text byte-identical to ``lxml.etree.tostring(root, xml_declaration=True,
-encoding="UTF-8", pretty_print=True)``: two-space indentation, ``<a/>`` for elements without text or children,
-``<a></a>`` for empty text, libxml2's escaping (text: ``& < >`` and CR; attributes: also ``"``, TAB, LF), and
-``ValueError`` for characters XML 1.0 forbids, as lxml raises.
+The serializers add elements in document order (``Tree.el(parent, ...)``) and each element is written as text at
+once: no element objects are kept, only string pieces. Adding a child to ``parent`` closes every element opened
+after ``parent``; adding to an element that is already closed raises ``ValueError``, so a document either comes out
+exactly as the equivalent element tree would serialize or not at all.
+
+:func:`serialize` returns text byte-identical to ``lxml.etree.tostring(root, xml_declaration=True,
+encoding="UTF-8", pretty_print=True)`` of that tree: two-space indentation, ``<a/>`` for elements without text or
+children, ``<a></a>`` for empty text, libxml2's escaping (text: ``& < >`` and CR; attributes: also ``"``, TAB, LF),
+and ``ValueError`` for characters XML 1.0 forbids, as lxml raises.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 
 XML_LANG = "xml:lang"
 LANG = "en"
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]").search
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]').search
 _TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 _ATTR_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\t", "&#9;"), ("\n", "&#10;"))
 
-
-class Node:
-    """One element: tag (local name), attributes (``None`` values are left out), text, children."""
-
-    __slots__ = ("attrs", "children", "tag", "text")
-
-    def __init__(self, tag: str, attrs: dict[str, str | None] | None, text: str | None) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.text = text
-        self.children: list[Node] = []
+_BARE, _PARENT, _CLOSED, _TEXT = range(4)  # Node.state: start tag unterminated / has children / closed / text
 
 
-class Tree:
-    """Element factory bound to one default namespace (declared on the root)."""
-
-    def __init__(self, ns: str) -> None:
-        self.ns = ns
-
-    def root(self, tag: str, attrs: dict[str, str | None]) -> Node:
-        return Node(tag, {"xmlns": self.ns, **attrs}, None)
-
-    def el(self, parent: Node, tag: str, attrs: dict[str, str | None] | None = None, text: str | None = None) -> Node:
-        node = Node(tag, attrs, text)
-        parent.children.append(node)
-        return node
-
-
-def _escape(value: str, special: re.Pattern[str], escapes: tuple[tuple[str, str], ...]) -> str:
-    if special.search(value) is None:
-        return value
+def _escape(value: str, escapes: tuple[tuple[str, str], ...]) -> str:
     if _FORBIDDEN.search(value):
         raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
     for char, entity in escapes:
@@ -58,28 +36,117 @@ def _escape(value: str, special: re.Pattern[str], escapes: tuple[tuple[str, str]
     return value
 
 
-def _emit(node: Node, indent: str, out: list[str]) -> None:
-    head = indent + "<" + node.tag
-    if node.attrs:
-        for key, value in node.attrs.items():
-            if value is not None:
-                head += f' {key}="{_escape(value, _ATTR_SPECIAL, _ATTR_ESCAPES)}"'
-    if node.children:
-        if node.text is not None:
-            raise ValueError(f"<{node.tag}> has both text and child elements (mixed content is not emitted)")
-        out.append(head + ">\n")
-        inner = indent + "  "
-        for child in node.children:
-            _emit(child, inner, out)
-        out.append(f"{indent}</{node.tag}>\n")
-    elif node.text is None:
-        out.append(head + "/>\n")
-    else:
-        out.append(f"{head}>{_escape(node.text, _TEXT_SPECIAL, _TEXT_ESCAPES)}</{node.tag}>\n")
+def _start_tag(indent: str, tag: str, attrs: dict[str, str | None]) -> str:
+    """``<tag name="value" ...`` (unterminated) for the attributes that are not ``None``, escaped."""
+    head = indent + "<" + tag
+    for k, v in attrs.items():
+        if v is not None:
+            head += f' {k}="{v}"' if _ATTR_SPECIAL(v) is None else f' {k}="{_escape(v, _ATTR_ESCAPES)}"'
+    return head
+
+
+class _Document:
+    """Text pieces written so far and the stack of open elements."""
+
+    __slots__ = ("open", "out")
+
+    def __init__(self, out: list[str]) -> None:
+        self.out = out
+        self.open: list[Node] = []
+
+    def close_to(self, parent: Node | None) -> None:
+        """Close the open elements above ``parent`` (all of them for ``None``)."""
+        stack, out = self.open, self.out
+        while stack and stack[-1] is not parent:
+            node = stack.pop()
+            out.append("/>\n" if node.state == _BARE else f"{node.indent}</{node.tag}>\n")
+            node.state = _CLOSED
+
+
+class Node:
+    """Handle on one written element: children can be added until an element outside it is added."""
+
+    __slots__ = ("doc", "indent", "state", "tag")
+
+    def __init__(self, doc: _Document, tag: str, indent: str, state: int) -> None:
+        self.doc = doc
+        self.tag = tag
+        self.indent = indent
+        self.state = state
+
+
+class Tree:
+    """Element writer bound to one default namespace (declared on the root); holds no per-document state."""
+
+    def __init__(self, ns: str) -> None:
+        self.ns = ns
+        self._fragments: dict[tuple[Hashable, str], str] = {}
+
+    def root(self, tag: str, attrs: dict[str, str | None]) -> Node:
+        """Start a new document with its root element."""
+        start = _start_tag("", tag, {"xmlns": self.ns, **attrs})
+        doc = _Document(["<?xml version='1.0' encoding='UTF-8'?>\n", start])
+        root = Node(doc, tag, "", _BARE)
+        doc.open.append(root)
+        return root
+
+    def el(self, parent: Node, tag: str, attrs: dict[str, str | None] | None = None, text: str | None = None) -> Node:
+        """Write a child element of ``parent`` (closing the elements opened after it)."""
+        doc = parent.doc
+        out, stack = doc.out, doc.open
+        top = stack[-1]
+        if top is not parent and top.state == _BARE and stack[-2] is parent:  # the common case, inlined:
+            stack.pop()  # close the previous sibling, which has no children
+            out.append("/>\n")
+            top.state = _CLOSED
+        else:
+            _prepare(parent, tag)
+        indent = parent.indent + "  "
+        head = _start_tag(indent, tag, attrs) if attrs else indent + "<" + tag
+        if text is None:
+            out.append(head)
+            node = Node(doc, tag, indent, _BARE)
+            stack.append(node)
+            return node
+        if _TEXT_SPECIAL(text) is not None:
+            text = _escape(text, _TEXT_ESCAPES)
+        out.append(f"{head}>{text}</{tag}>\n")
+        return Node(doc, tag, indent, _TEXT)
+
+    def fragment(self, parent: Node, key: Hashable, write: Callable[[Node], None]) -> None:
+        """The children ``write(parent)`` adds, written once per process as text remembered under ``key``.
+
+        Only for content that ``key`` fully determines (e.g. built from the mapping tables alone); the text is
+        reused verbatim for every parent at the same depth.
+        """
+        cache_key = (key, parent.indent)
+        text = self._fragments.get(cache_key)
+        if text is None:
+            scratch = _Document([])
+            holder = Node(scratch, parent.tag, parent.indent, _PARENT)
+            scratch.open.append(holder)
+            write(holder)
+            scratch.close_to(holder)
+            text = self._fragments[cache_key] = "".join(scratch.out)
+        if text:
+            _prepare(parent, "fragment")
+            parent.doc.out.append(text)
+
+
+def _prepare(parent: Node, tag: str) -> None:
+    """Make ``parent`` the innermost open element with its start tag terminated, ready for a child ``tag``."""
+    if parent.state > _PARENT:
+        what = "has text (mixed content is not emitted)" if parent.state == _TEXT else "is closed (document order)"
+        raise ValueError(f"cannot add <{tag}>: <{parent.tag}> {what}")
+    doc = parent.doc
+    doc.close_to(parent)
+    if parent.state == _BARE:
+        doc.out.append(">\n")
+        parent.state = _PARENT
 
 
 def serialize(root: Node) -> bytes:
-    """Deterministic bytes: XML declaration, UTF-8, pretty-printed, trailing newline."""
-    out = ["<?xml version='1.0' encoding='UTF-8'?>\n"]
-    _emit(root, "", out)
-    return "".join(out).encode("utf-8")
+    """Close every open element; the document as deterministic bytes (UTF-8, pretty-printed, trailing newline)."""
+    doc = root.doc
+    doc.close_to(None)
+    return "".join(doc.out).encode("utf-8")

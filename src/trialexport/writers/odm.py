@@ -40,7 +40,7 @@ def reasons(version: str) -> dict[str, str]:
 
 
 def build_tree(ctx: Ctx, version: str, source_date_epoch: int | None = None) -> Node:
-    """The ODM document of ``ctx.trial`` as an element tree (mapping notes go to ``ctx.diagnostics``)."""
+    """The ODM document of ``ctx.trial``, written; :func:`serialize` of the root gives its bytes (notes: ``ctx``)."""
     header = build_header(ctx, version, source_date_epoch)
     ts = compute_ts(ctx, version)
     if version == "1.3.2":
