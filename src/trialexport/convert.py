@@ -156,6 +156,15 @@ def bounded_imap(pool: Any, func: Any, items: Iterable[Any], window: int) -> Ite
         yield pending.popleft().get()
 
 
+def warm_up(targets: Iterable[str], options: Options) -> None:
+    """Load every writer's tables, schemas and validators now, by converting a minimal trial once."""
+    from .model import Trial
+
+    trial = Trial.model_validate({"identification": {"nct_id": "NCT00000000"}})
+    for target in targets:
+        writer(target)(trial, options)
+
+
 def _worker_init() -> None:
     """Workers leave interrupts to the main process, which stops them and keeps finished files."""
     import signal
@@ -300,11 +309,18 @@ def convert_paths(
         remove_stale_parts(str(out_dir))
     fresh_after = max(tool_stamp(), settings_marker(str(out_dir), options)) if to_files else 0.0
     plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None, fresh_after)
-    work = _jobs_for(inputs, fmt, plan)
+    work: Iterator[Any] = _jobs_for(inputs, fmt, plan)
     pool = None
+    if jobs > 1:  # worth workers only if there are at least two records: peek (the input stays streamed)
+        from itertools import chain, islice
+
+        head = list(islice(work, 2))
+        work = chain(head, work)
+        jobs = jobs if len(head) > 1 else 1
     if jobs > 1:
         import multiprocessing
 
+        warm_up(targets, options)  # forked workers inherit the loaded schemas, tables and compiled validators
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
         results: Iterator[tuple[RecordOutcome, dict[str, bytes]]] = bounded_imap(pool, _work, work, 16 * jobs)
     else:

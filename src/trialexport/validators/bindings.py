@@ -35,9 +35,9 @@ definition (a datatype such as ``Identifier`` or a backbone element such as ``Re
 into that definition. Each definition's FHIR element paths are found by a breadth-first walk from its root type
 (:func:`element_paths`), since the definition names are not the full path (``Bundle.entry.request`` is
 ``Bundle_Request``) and one definition can sit at several paths (FHIR ``contentReference``).
-Per version, a plan ``definition -> property -> check or definition`` is built once, lazily; properties that
-cannot lead to a bound code are never visited. Nested resources are checked as their own pieces
-(the pieces :func:`trialexport.validators.fhir.validate_fhir` already splits off).
+The walk itself is :mod:`trialexport.validators.elements` (one plan and one walk for all the element rules).
+Nested resources are checked as their own pieces (the pieces :func:`trialexport.validators.fhir.validate_fhir`
+already splits off).
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ from collections import deque
 from functools import cache
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic, error
+from trialexport.diagnostics import Diagnostic
 from trialexport.resources import schema_path
 
-__all__ = ["BINDING_FILES", "binding_errors", "element_paths", "load_bindings", "prepare", "required_codes"]
+__all__ = ["BINDING_FILES", "binding_errors", "element_paths", "load_bindings", "paths_of", "required_codes"]
 
 BINDING_FILES = {"r5": ("fhir-r5", "required-bindings.json"), "r4": ("fhir-r4", "required-bindings.json")}
 _LIST_MAX = 12  # codes shown in a message before it says "... N codes"
@@ -68,6 +68,14 @@ def _ref_target(prop: JSON) -> tuple[str | None, bool]:
     if isinstance(ref, str) and ref.startswith("#/definitions/"):
         return ref[len("#/definitions/") :], is_array
     return None, is_array
+
+
+@cache
+def paths_of(version: str) -> dict[str, tuple[str, ...]]:
+    """:func:`element_paths` of ``version``'s schema, computed once (treat as read-only)."""
+    from trialexport.validators.fhir import load_schema
+
+    return element_paths(load_schema(version)["definitions"])
 
 
 def element_paths(definitions: JSON) -> dict[str, tuple[str, ...]]:
@@ -110,10 +118,6 @@ def required_codes(version: str, element: str) -> frozenset[str] | None:
     return None if codes is None else frozenset(codes)
 
 
-# A plan entry: ("code", allowed, element path, listing for the message) or ("into", definition name).
-_Check = tuple[str, Any, str, str]
-
-
 def _listing(version: str, element: str, codes: list[str]) -> str:
     shown = ", ".join(codes[:_LIST_MAX]) if len(codes) <= _LIST_MAX else ", ".join(codes[: _LIST_MAX - 2])
     if len(codes) > _LIST_MAX:
@@ -122,107 +126,17 @@ def _listing(version: str, element: str, codes: list[str]) -> str:
     return f"{shown}; {vs}" if vs else shown
 
 
-@cache
-def _plan(version: str) -> dict[str, dict[str, _Check]]:
-    """``definition -> property -> check`` for every definition from which a bound ``code`` can be reached."""
-    from trialexport.validators.fhir import load_schema
-
-    defs = load_schema(version)["definitions"]
-    bound = load_bindings(version)["bindings"]
-    paths = element_paths(defs)
-    direct: dict[str, dict[str, _Check]] = {}
-    links: dict[str, dict[str, str]] = {}
-    for name, aliases in paths.items():
-        for prop, sub in defs[name]["properties"].items():
-            element = next((e for p in aliases if (e := f"{p}.{prop}") in bound), None)
-            if element is not None:
-                codes = list(bound[element])
-                listing = _listing(version, element, codes)
-                direct.setdefault(name, {})[prop] = ("code", frozenset(codes), element, listing)
-            elif isinstance(sub, dict):
-                target, _ = _ref_target(sub)
-                if target in paths:
-                    links.setdefault(name, {})[prop] = target  # type: ignore[assignment]
-    live = reachable(direct, links)
-    plan: dict[str, dict[str, _Check]] = {}
-    for name in live:
-        entry = dict(direct.get(name, {}))
-        for prop, target in links.get(name, {}).items():
-            if target in live:
-                entry[prop] = ("into", target, "", "")
-        plan[name] = entry
-    return plan
-
-
-def reachable(direct: dict[str, Any], links: dict[str, dict[str, str]]) -> set[str]:
-    """Definitions that hold checks themselves or link (through properties) to one that does."""
-    live = set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for name, props in links.items():
-            if name not in live and any(t in live for t in props.values()):
-                live.add(name)
-                changed = True
-    return live
-
-
-def prepare(version: str) -> None:
-    """Build ``version``'s binding plan now (otherwise done on first use)."""
-    _plan(version)
-
-
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
-
-
-def child_objects(value: Any, pointer: str) -> list[tuple[JSON, str]]:
-    """The JSON objects held by an element value (one object, or each object of a list), with their pointers."""
-    if isinstance(value, dict):
-        return [(value, pointer)]
-    if isinstance(value, list):
-        return [(v, f"{pointer}/{i}") for i, v in enumerate(value) if isinstance(v, dict)]
-    return []
-
-
-def _bad(value: str, check: _Check, path: str) -> Diagnostic:
-    msg = f"{value!r} is not in the required value set for {check[2]} ({check[3]})"
-    if len(msg) > _MAX_MSG:
-        msg = msg[: _MAX_MSG - 1] + "…"
-    return error("FHIR-BINDING", msg, path=path)
-
-
-def _walk(node: JSON, plan: dict[str, dict[str, _Check]], checks: dict[str, _Check], pointer: str,
-          out: list[Diagnostic]) -> None:  # fmt: skip
-    for prop, value in node.items():
-        check = checks.get(prop)
-        if check is None:
-            continue
-        if check[0] == "code":
-            allowed = check[1]
-            if isinstance(value, str):
-                if value not in allowed:
-                    out.append(_bad(value, check, f"{pointer}/{_escape(prop)}"))
-            elif isinstance(value, list):
-                for i, v in enumerate(value):
-                    if isinstance(v, str) and v not in allowed:
-                        out.append(_bad(v, check, f"{pointer}/{_escape(prop)}/{i}"))
-        else:
-            inner = plan[check[1]]
-            for child, at in child_objects(value, f"{pointer}/{_escape(prop)}"):
-                _walk(child, plan, inner, at, out)
 
 
 def binding_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagnostic]:
     """``FHIR-BINDING`` for each bound ``code`` value outside its required value set, in the given pieces.
 
     ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
-    validator. Values of the wrong JSON type are left to the schema check.
+    validator. Values of the wrong JSON type are left to the schema check. (The walk is
+    :func:`trialexport.validators.elements.element_errors`, shared with the other element rules.)
     """
-    plan = _plan(version)
-    out: list[Diagnostic] = []
-    for pointer, rtype, shell in pieces:
-        checks = plan.get(rtype)
-        if checks:
-            _walk(shell, plan, checks, pointer, out)
-    return out
+    from trialexport.validators.elements import element_errors
+
+    return element_errors(pieces, version)[0]

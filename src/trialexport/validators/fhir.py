@@ -65,10 +65,8 @@ from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
 from trialexport.resources import schema_path
-from trialexport.validators.bindings import binding_errors
-from trialexport.validators.bindings import prepare as prepare_bindings
-from trialexport.validators.required import prepare as prepare_required
-from trialexport.validators.required import required_errors
+from trialexport.validators.elements import element_errors
+from trialexport.validators.elements import prepare as prepare_elements
 
 __all__ = [
     "ENGINES",
@@ -462,8 +460,7 @@ def prepare(version: str, engine: str = "rs") -> None:
     """Compile ``version``'s validator(s) now (otherwise done lazily on first use)."""
     engine = choose_engine(engine)
     _resource_slots(_check_version(version))
-    prepare_bindings(version)
-    prepare_required(version)
+    prepare_elements(version)
     if engine == "rs":
         _rs_validator(version)
     else:
@@ -537,54 +534,6 @@ def _py_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagno
 
 # --------------------------------------------------------------------------- references
 
-_LITERAL_REF = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
-_TAIL_REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})$")
-
-
-def _iter_references(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                yield f"{pointer}/reference", value
-            elif isinstance(value, (dict, list)):
-                yield from _iter_references(value, f"{pointer}/{_escape(key)}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            if isinstance(value, (dict, list)):
-                yield from _iter_references(value, f"{pointer}/{i}")
-
-
-def _reference_errors(bundle: JSON) -> list[Diagnostic]:
-    entries = bundle.get("entry")
-    if not isinstance(entries, list):
-        return []
-    full_urls: set[str] = set()
-    literal: set[str] = set()
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        url = entry.get("fullUrl")
-        if isinstance(url, str):
-            full_urls.add(url)
-            if m := _TAIL_REF.search(url):
-                literal.add(m.group(1))
-        res = entry.get("resource")
-        if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and isinstance(res.get("id"), str):
-            literal.add(f"{res['resourceType']}/{res['id']}")
-    found = []
-    for i, entry in enumerate(entries):
-        for path, ref in _iter_references(entry, f"/entry/{i}"):
-            if ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
-                if ref not in full_urls:
-                    msg = f"reference {ref!r} matches no entry fullUrl in the Bundle"
-                    found.append(error("FHIR-REF", msg, path=path))
-            elif m := _LITERAL_REF.match(ref):
-                target = f"{m.group(1)}/{m.group(2)}"
-                if target not in literal:
-                    found.append(
-                        error("FHIR-REF", f"reference {ref!r} matches no entry (resourceType/id or fullUrl)", path=path)
-                    )
-    return found
 
 
 # --------------------------------------------------------------------------- public API
@@ -614,12 +563,11 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
             found += _py_errors(pieces, version)
     else:
         found += _py_errors(pieces, version)
-    if bindings := binding_errors(pieces, version):  # a value the schema already rejected is reported once
+    bindings, required, refs = element_errors(pieces, version, obj if obj.get("resourceType") == "Bundle" else None)
+    if bindings:  # a value the schema already rejected is reported once
         flagged = {d.path for d in found}
         found += [d for d in bindings if d.path not in flagged]
-    found += required_errors(pieces, version)
-    if obj.get("resourceType") == "Bundle":
-        found += _reference_errors(obj)
+    return found + required + refs
     return found
 
 

@@ -8,9 +8,8 @@ schema says that a choice element ``value[x]`` has one type, so ``valueString`` 
 maps each parent element path to its required elements and the JSON names that satisfy each (a choice element
 ``value[x]`` by any ``valueXxx`` of its types, a primitive ``x`` also by its extension-only form ``_x``), and to its
 choice elements with their JSON names. Only objects that are present are checked, and elements the schema
-definition itself lists as ``required`` are left to the schema check (one finding per problem). The walk follows the
-per-version plan shape of :mod:`trialexport.validators.bindings` (definition -> property -> sub-definition), built
-lazily.
+definition itself lists as ``required`` are left to the schema check (one finding per problem). The walk is
+:mod:`trialexport.validators.elements`.
 """
 
 from __future__ import annotations
@@ -19,19 +18,14 @@ import json
 from functools import cache
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic, error
+from trialexport.diagnostics import Diagnostic
 from trialexport.resources import schema_path
-from trialexport.validators.bindings import _escape, _ref_target, child_objects, element_paths, reachable
 
-__all__ = ["REQUIRED_FILES", "load_required", "prepare", "required_errors"]
+__all__ = ["REQUIRED_FILES", "load_required", "required_errors"]
 
 REQUIRED_FILES = {"r5": ("fhir-r5", "required-elements.json"), "r4": ("fhir-r4", "required-elements.json")}
 
 JSON = dict[str, Any]
-# Per definition: (required (element, element path, satisfying JSON names) list,
-#                  choice JSON name (also its "_" form) -> (choice element path, JSON name),
-#                  {property: sub-definition}).
-_Node = tuple[list[tuple[str, str, frozenset[str]]], dict[str, tuple[str, str]], dict[str, str]]
 
 
 @cache
@@ -42,79 +36,14 @@ def load_required(version: str) -> JSON:
     return json.loads(schema_path(*REQUIRED_FILES[version]).read_bytes())  # type: ignore[no-any-return]
 
 
-@cache
-def _plan(version: str) -> dict[str, _Node]:
-    """``definition -> (required elements, choice names, links)`` for every definition from which a requirement or a
-    choice element can be reached."""
-    from trialexport.validators.fhir import load_schema
-
-    defs = load_schema(version)["definitions"]
-    doc = load_required(version)
-    table: dict[str, dict[str, list[str]]] = doc["required"]
-    choice_table: dict[str, dict[str, list[str]]] = doc.get("choices", {})
-    paths = element_paths(defs)
-    direct: dict[str, list[tuple[str, str, frozenset[str]]]] = {}
-    choices: dict[str, dict[str, tuple[str, str]]] = {}
-    links: dict[str, dict[str, str]] = {}
-    for name, aliases in paths.items():
-        path = next((p for p in aliases if p in table), None)
-        schema_required = set(defs[name].get("required", ()))  # the schema check already reports these
-        if path is not None:
-            direct[name] = [(elem, f"{path}.{elem}", frozenset(n for j in names for n in (j, f"_{j}")))
-                            for elem, names in table[path].items() if not schema_required.issuperset(names)]
-            if not direct[name]:
-                del direct[name]
-        path = next((p for p in aliases if p in choice_table), None)
-        if path is not None:
-            choices[name] = {form: (f"{path}.{elem}", json_name) for elem, names in choice_table[path].items()
-                             for json_name in names for form in (json_name, f"_{json_name}")}
-        for prop, sub in defs[name]["properties"].items():
-            target, _ = _ref_target(sub) if isinstance(sub, dict) else (None, False)
-            if target in paths:
-                links.setdefault(name, {})[prop] = target  # type: ignore[assignment]
-    live = reachable(dict.fromkeys((*direct, *choices)), links)
-    return {n: (direct.get(n, []), choices.get(n, {}), {p: t for p, t in links.get(n, {}).items() if t in live})
-            for n in live}
-
-
-def prepare(version: str) -> None:
-    """Build ``version``'s plan now (otherwise done on first use)."""
-    _plan(version)
-
-
-def _walk(node: JSON, plan: dict[str, _Node], name: str, pointer: str, out: list[Diagnostic]) -> None:
-    required, choices, links = plan[name]
-    for elem, path, names in required:
-        if names.isdisjoint(node):
-            msg = f"required element {path} (min 1) is missing"
-            out.append(error("FHIR-REQUIRED", msg, path=f"{pointer}/{_escape(elem)}"))
-    chosen: dict[str, set[str]] | None = None
-    for prop, value in node.items():
-        if choices and (choice := choices.get(prop)) is not None:
-            chosen = chosen or {}
-            chosen.setdefault(choice[0], set()).add(choice[1])
-        target = links.get(prop)
-        if target is None:
-            continue
-        for child, at in child_objects(value, f"{pointer}/{_escape(prop)}"):
-            _walk(child, plan, target, at, out)
-    for path, names in (chosen or {}).items():
-        if len(names) > 1:
-            msg = f"choice element {path} has one type, got {len(names)}: {', '.join(sorted(names))}"
-            out.append(error("FHIR-CHOICE", msg, path=f"{pointer}/{_escape(sorted(names)[1])}"))
-
-
 def required_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagnostic]:
     """``FHIR-REQUIRED`` for each required element missing from an object present in the given pieces, and
     ``FHIR-CHOICE`` for an object holding more than one type of a choice element (``valueString`` + ``valueBoolean``).
 
     ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
-    validator; the path of a finding is the JSON pointer the missing element would have
-    (``/status``; ``/value[x]`` for a choice).
+    validator; the path of a finding is the JSON pointer the missing element would have (``/status``;
+    ``/value[x]`` for a choice). (The walk is :func:`trialexport.validators.elements.element_errors`.)
     """
-    plan = _plan(version)
-    out: list[Diagnostic] = []
-    for pointer, rtype, shell in pieces:
-        if rtype in plan:
-            _walk(shell, plan, rtype, pointer, out)
-    return out
+    from trialexport.validators.elements import element_errors
+
+    return element_errors(pieces, version)[1]

@@ -1,0 +1,217 @@
+"""The element rules the FHIR JSON schemas do not state, checked in one walk per resource after the schema check.
+
+* ``FHIR-BINDING``: a ``code`` outside the required value set of its element (tables and reasons:
+  :mod:`trialexport.validators.bindings`);
+* ``FHIR-REQUIRED`` / ``FHIR-CHOICE``: a required element (min >= 1) missing from an object that is present, or two
+  types of one choice element (:mod:`trialexport.validators.required`);
+* ``FHIR-REF``: inside a Bundle, a ``Reference.reference`` (``urn:uuid:``/``urn:oid:``, or ``Type/id``) that
+  resolves to no entry.
+
+Per FHIR version one plan is built once: for each schema definition from which a rule can be reached, its required
+elements, its choice elements, and per property the code check, reference check and sub-definition to descend into
+(read from the schema's ``$ref`` s). A resource is walked following the plan only, so properties that cannot lead to
+a rule are never visited, and the JSON pointer of a value is only built when a finding is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from trialexport.diagnostics import Diagnostic, error
+from trialexport.validators.bindings import _escape, _listing, _ref_target, load_bindings, paths_of
+from trialexport.validators.required import load_required
+
+__all__ = ["element_errors", "prepare"]
+
+JSON = dict[str, Any]
+_MAX_MSG = 300
+
+
+class _Def:
+    """The plan of one schema definition (a resource, datatype or backbone element)."""
+
+    __slots__ = ("choices", "props", "required")
+
+    def __init__(self) -> None:
+        self.required: list[tuple[str, str, frozenset[str]]] = []  # (element, element path, satisfying JSON names)
+        self.choices: dict[str, tuple[str, str]] = {}  # JSON name (and its "_" form) -> (choice path, JSON name)
+        # property -> (allowed codes or None, element path, codes listing, is Reference.reference, sub-definition)
+        self.props: dict[str, tuple[frozenset[str] | None, str, str, bool, _Def | None]] = {}
+
+
+@cache
+def _plan(version: str) -> dict[str, _Def]:
+    """``definition name -> _Def`` for every definition from which a rule can be reached."""
+    from trialexport.validators.fhir import load_schema
+
+    defs = load_schema(version)["definitions"]
+    bound: dict[str, list[str]] = load_bindings(version)["bindings"]
+    doc = load_required(version)
+    required: dict[str, dict[str, list[str]]] = doc["required"]
+    choices: dict[str, dict[str, list[str]]] = doc.get("choices", {})
+    paths = paths_of(version)
+
+    nodes: dict[str, _Def] = {}
+    links: dict[str, dict[str, str]] = {}
+    checks: dict[str, dict[str, tuple[frozenset[str] | None, str, str, bool]]] = {}
+    for name, aliases in paths.items():
+        node = _Def()
+        schema_required = set(defs[name].get("required", ()))  # the schema check already reports these
+        if (path := next((p for p in aliases if p in required), None)) is not None:
+            node.required = [(elem, f"{path}.{elem}", frozenset(n for j in names for n in (j, f"_{j}")))
+                             for elem, names in required[path].items() if not schema_required.issuperset(names)]
+        if (path := next((p for p in aliases if p in choices), None)) is not None:
+            node.choices = {form: (f"{path}.{elem}", json_name) for elem, names in choices[path].items()
+                            for json_name in names for form in (json_name, f"_{json_name}")}
+        for prop, sub in defs[name]["properties"].items():
+            element = next((e for p in aliases if (e := f"{p}.{prop}") in bound), None)
+            is_ref = name == "Reference" and prop == "reference"
+            if element is not None:
+                codes = list(bound[element])
+                listing = _listing(version, element, codes)
+                checks.setdefault(name, {})[prop] = (frozenset(codes), element, listing, False)
+            elif is_ref:
+                checks.setdefault(name, {})[prop] = (None, "Reference.reference", "", True)
+            elif isinstance(sub, dict):
+                target, _ = _ref_target(sub)
+                if target in paths:
+                    links.setdefault(name, {})[prop] = target  # type: ignore[assignment]
+        nodes[name] = node
+    live = {n for n in nodes if nodes[n].required or nodes[n].choices or n in checks}
+    changed = True
+    while changed:  # definitions that link (through properties) to one holding a rule
+        changed = False
+        for name, props in links.items():
+            if name not in live and any(t in live for t in props.values()):
+                live.add(name)
+                changed = True
+    for name in live:
+        node = nodes[name]
+        for prop, (codes, element, listing, is_ref) in checks.get(name, {}).items():
+            node.props[prop] = (codes, element, listing, is_ref, None)
+        for prop, target in links.get(name, {}).items():
+            if target in live:
+                node.props[prop] = (None, "", "", False, nodes[target])
+    return {name: nodes[name] for name in live}
+
+
+def prepare(version: str) -> None:
+    """Build ``version``'s plan now (otherwise done on first use)."""
+    _plan(version)
+
+
+class _Walk:
+    """One walk over the pieces of a resource or Bundle; findings per kind, in document order."""
+
+    __slots__ = ("base", "bindings", "refs", "required", "stack")
+
+    def __init__(self) -> None:
+        self.bindings: list[Diagnostic] = []
+        self.required: list[Diagnostic] = []
+        self.refs: list[tuple[str, str]] = []  # (pointer, reference)
+        self.base = ""
+        self.stack: list[str] = []
+
+    def pointer(self, *tail: str) -> str:
+        return self.base + "".join(f"/{t}" for t in (*self.stack, *tail))
+
+    def visit(self, node: JSON, plan: _Def) -> None:
+        for elem, path, names in plan.required:
+            if names.isdisjoint(node):
+                msg = f"required element {path} (min 1) is missing"
+                self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(_escape(elem))))
+        choices, props = plan.choices, plan.props
+        chosen: dict[str, set[str]] | None = None
+        for prop, value in node.items():
+            if choices and (choice := choices.get(prop)) is not None:
+                chosen = chosen or {}
+                chosen.setdefault(choice[0], set()).add(choice[1])
+            rule = props.get(prop)
+            if rule is None:
+                continue
+            codes, element, listing, is_ref, sub = rule
+            if sub is not None:
+                if isinstance(value, dict):
+                    self.stack.append(_escape(prop))
+                    self.visit(value, sub)
+                    self.stack.pop()
+                elif isinstance(value, list):
+                    self.stack.append(_escape(prop))
+                    for i, item in enumerate(value):
+                        if isinstance(item, dict):
+                            self.stack.append(str(i))
+                            self.visit(item, sub)
+                            self.stack.pop()
+                    self.stack.pop()
+            elif is_ref:
+                if isinstance(value, str):
+                    self.refs.append((self.pointer(_escape(prop)), value))
+            elif codes is not None:
+                if isinstance(value, str):
+                    if value not in codes:
+                        self._bad(value, element, listing, _escape(prop))
+                elif isinstance(value, list):
+                    for i, v in enumerate(value):
+                        if isinstance(v, str) and v not in codes:
+                            self._bad(v, element, listing, _escape(prop), str(i))
+        for path, names in (chosen or {}).items():
+            if len(names) > 1:
+                msg = f"choice element {path} has one type, got {len(names)}: {', '.join(sorted(names))}"
+                self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(_escape(sorted(names)[1]))))
+
+    def _bad(self, value: str, element: str, listing: str, *tail: str) -> None:
+        msg = f"{value!r} is not in the required value set for {element} ({listing})"
+        if len(msg) > _MAX_MSG:
+            msg = msg[: _MAX_MSG - 1] + "…"
+        self.bindings.append(error("FHIR-BINDING", msg, path=self.pointer(*tail)))
+
+
+_LITERAL_REF = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+_TAIL_REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})$")
+
+
+def _unresolved(bundle: JSON, refs: list[tuple[str, str]]) -> list[Diagnostic]:
+    """``FHIR-REF`` for each reference that names no entry of ``bundle`` (by fullUrl, or ``Type/id``)."""
+    full_urls: set[str] = set()
+    literal: set[str] = set()
+    for entry in bundle.get("entry") or ():
+        if not isinstance(entry, dict):
+            continue
+        url = entry.get("fullUrl")
+        if isinstance(url, str):
+            full_urls.add(url)
+            if m := _TAIL_REF.search(url):
+                literal.add(m.group(1))
+        res = entry.get("resource")
+        if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and isinstance(res.get("id"), str):
+            literal.add(f"{res['resourceType']}/{res['id']}")
+    found = []
+    for path, ref in refs:
+        if ref.startswith(("urn:uuid:", "urn:oid:")):
+            if ref not in full_urls:
+                found.append(error("FHIR-REF", f"reference {ref!r} matches no entry fullUrl in the Bundle", path=path))
+        elif (m := _LITERAL_REF.match(ref)) and f"{m.group(1)}/{m.group(2)}" not in literal:
+            msg = f"reference {ref!r} matches no entry (resourceType/id or fullUrl)"
+            found.append(error("FHIR-REF", msg, path=path))
+    return found
+
+
+def element_errors(pieces: list[tuple[str, str, JSON]], version: str,
+                   bundle: JSON | None = None) -> tuple[list[Diagnostic], list[Diagnostic], list[Diagnostic]]:
+    """``(bindings, required and choice, references)`` findings of the given pieces, each in document order.
+
+    ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
+    validator. References are checked only when the pieces come from ``bundle`` (a Bundle's entries). Values of the
+    wrong JSON type are left to the schema check.
+    """
+    plan = _plan(version)
+    walk = _Walk()
+    for pointer, rtype, shell in pieces:
+        node = plan.get(rtype)
+        if node is not None:
+            walk.base = pointer
+            walk.visit(shell, node)
+    refs = _unresolved(bundle, walk.refs) if bundle is not None and isinstance(bundle.get("entry"), list) else []
+    return walk.bindings, walk.required, refs
