@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -269,3 +270,78 @@ def test_malformed_xml_reports_line_and_column() -> None:
 def test_import_is_lazy() -> None:
     code = "import trialexport.validators.odm as o\nassert o.odm_schema.cache_info().currsize == 0\n"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------- every reference kind
+
+
+def _oidref_errors(doc: bytes) -> list[tuple[str, str]]:
+    """(path without predicates, message) of the ODM-OIDREF diagnostics of ``doc`` (schema errors ignored)."""
+    return [(re.sub(r"\[[^]]*\]", "", d.path), d.message) for d in validate_odm(doc) if d.code == "ODM-OIDREF"]
+
+
+def _with_probe(doc: bytes, probe: str) -> bytes:
+    return doc.replace(b"</MetaDataVersion>", probe.encode() + b"</MetaDataVersion>")
+
+
+@pytest.mark.parametrize(("doc", "version"), [(ODM_132, "1.3.2"), (ODM_20, "2.0")])
+def test_every_reference_attribute_is_checked(doc: bytes, version: str) -> None:
+    """Each oidref attribute of each element: dangling and wrong-kind values are reported, right-kind ones pass."""
+    checked = 0
+    for name, attrs in sorted(odm.oidref_attributes(version).items()):
+        for attr in sorted(attrs):
+            if (name, attr) in odm._EXTERNAL or (name == "SourceItem" and attr in odm._SOURCE_SKIPPED):
+                continue  # outside the file by definition (SourceItem: test_source_item_naming_another_study...)
+            checked += 1
+            path_end = f"/{name}/@{attr}"
+            dangling = _oidref_errors(_with_probe(doc, f'<{name} {attr}="NOPE.1"/>'))
+            assert [p.endswith(path_end) for p, _ in dangling] == [True], (name, attr, dangling)
+            assert "'NOPE.1'" in dangling[0][1]
+            if attr in odm._ID_REFS:
+                assert "Leaf/@ID" in dangling[0][1]
+                ok = _with_probe(doc, f'<Leaf ID="LF.1"/><{name} {attr}="LF.1"/>')
+                assert _oidref_errors(ok) == [], (name, attr)
+                continue
+            wanted = odm.TARGETS.get(attr)
+            if not wanted:  # any element's @OID will do
+                assert _oidref_errors(_with_probe(doc, f'<{name} {attr}="IT.AGE"/>')) == [], (name, attr)
+                continue
+            wrong = "Study" if "Study" not in wanted else "MetaDataVersion"
+            oid = "ST.1" if wrong == "Study" else "MDV.1"
+            (d,) = _oidref_errors(_with_probe(doc, f'<{name} {attr}="{oid}"/>'))
+            assert d[0].endswith(path_end) and f"it is the OID of: {wrong}" in d[1], (name, attr, d)
+            for kind in wanted:
+                right = _with_probe(doc, f'<{kind} OID="X.DEF"/><{name} {attr}="X.DEF"/>')
+                assert _oidref_errors(right) == [], (name, attr, kind)
+    assert checked > 40
+
+
+def test_an_oid_defined_by_two_kinds_satisfies_either() -> None:
+    doc = _with_probe(ODM_20, '<CodeList OID="IT.AGE" Name="x" DataType="text"/>')  # IT.AGE: ItemDef and CodeList
+    assert _oidref_errors(doc) == []
+    (d,) = _oidref_errors(doc.replace(b'<ItemRef ItemOID="IT.AGE"', b'<ItemRef ItemOID="IG.DM"'))
+    assert "it is the OID of: ItemGroupDef" in d[1]
+    (d,) = _oidref_errors(doc.replace(b'<ItemGroupRef ItemGroupOID="IG.DM"', b'<ItemGroupRef ItemGroupOID="IT.AGE"'))
+    assert "it is the OID of: CodeList, ItemDef" in d[1]
+
+
+def test_keyset_oid_is_a_reference_in_132() -> None:
+    """1.3.2 declares KeySet/@OID as oidref: it must resolve, and it defines nothing."""
+    (d,) = _oidref_errors(_with_probe(ODM_132, '<KeySet OID="NOPE.1"/>'))
+    assert d[0].endswith("/KeySet/@OID")
+    assert _oidref_errors(_with_probe(ODM_132, '<KeySet OID="IT.AGE"/>')) == []
+    probe = '<KeySet OID="IT.AGE"/><ItemRef ItemOID="IT.KS"/><KeySet OID="IT.KS"/>'
+    assert [p.rsplit("/", 2)[-2:] for p, _ in _oidref_errors(_with_probe(ODM_132, probe))] == [
+        ["ItemRef", "@ItemOID"], ["KeySet", "@OID"]
+    ]
+
+
+def test_source_item_naming_another_study_is_not_checked() -> None:
+    outside = '<SourceItem StudyOID="OTHER" ItemOID="IT.ELSEWHERE" ItemGroupOID="IG.ELSEWHERE"/>'
+    assert _oidref_errors(_with_probe(ODM_20, outside)) == []
+    here = '<SourceItem ItemOID="IT.NOPE"/>'
+    (d,) = _oidref_errors(_with_probe(ODM_20, here))
+    assert d[0].endswith("/SourceItem/@ItemOID")
+    leaf = '<SourceItem leafID="LF.X" ItemOID="IT.NOPE"/>'  # the leaf itself must exist
+    (d,) = _oidref_errors(_with_probe(ODM_20, leaf))
+    assert d[0].endswith("/SourceItem/@leafID")

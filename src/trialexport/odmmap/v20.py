@@ -9,7 +9,7 @@ from .defs import code_list, item_def
 from .edc import alias_context, arm_code, criteria_kinds
 from .header import Header
 from .spec import Alias, Spec
-from .ts import TSParam, iso_duration
+from .ts import TSParam, TSValue, iso_duration
 from .xmltree import LANG, XML_LANG, Node, Tree
 
 NS = "http://www.cdisc.org/ns/odm/v2.0"
@@ -59,11 +59,12 @@ def _protocol(ctx: Ctx, proto: Node, h: Header, spec: Spec, ts: list[TSParam]) -
         for p in ts:
             for k, v in enumerate(p.values, 1):
                 oid = f"SP.{p.parmcd}" + (f".{k}" if len(p.values) > 1 else "")
-                sp = T.el(summary, "StudyParameter", {"OID": oid, "Term": p.row["term"], "ShortName": p.parmcd})
-                pv = T.el(sp, "ParameterValue", {"Value": v.text})
-                if v.coded and v.code:
-                    _nci(pv, v.code.nci, v.code.cdisc)
-                _nci(sp, p.row["nci"], p.parmcd)
+                if v.coded and v.code:  # a crosswalk term: one of finitely many, so written once per process
+                    key = ("StudyParameter", oid, p.row["term"], p.parmcd, p.row["nci"], v.text, v.code.nci,
+                           v.code.cdisc)
+                    T.fragment(summary, key, lambda parent, oid=oid, p=p, v=v: _study_parameter(parent, oid, p, v))
+                else:
+                    _study_parameter(summary, oid, p, v)
     structure = T.el(proto, "StudyStructure")
     for i, arm in enumerate(t.arms):
         a = T.el(structure, "Arm", {"OID": f"ARM.{arm_code(i)}", "Name": ctx.text(arm.label, f"arms[{i}].label")})
@@ -93,6 +94,14 @@ def _protocol(ctx: Ctx, proto: Node, h: Header, spec: Spec, ts: list[TSParam]) -
     for n, (oid, _) in enumerate(epochs, 1):
         T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": f"SEG.{oid.partition('.')[2]}",
                                            "OrderNumber": str(n), "Mandatory": "Yes"})
+
+
+def _study_parameter(summary: Node, oid: str, p: TSParam, v: TSValue) -> None:
+    sp = T.el(summary, "StudyParameter", {"OID": oid, "Term": p.row["term"], "ShortName": p.parmcd})
+    pv = T.el(sp, "ParameterValue", {"Value": v.text})
+    if v.coded and v.code:
+        _nci(pv, v.code.nci, v.code.cdisc)
+    _nci(sp, p.row["nci"], p.parmcd)
 
 
 def _indications(ctx: Ctx, proto: Node) -> None:

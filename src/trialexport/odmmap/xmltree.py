@@ -95,8 +95,12 @@ class Tree:
         doc = parent.doc
         out, stack = doc.out, doc.open
         top = stack[-1]
-        if top is not parent and top.state == _BARE and stack[-2] is parent:  # the common case, inlined:
-            stack.pop()  # close the previous sibling, which has no children
+        if top is parent:  # the first child, or one after a text child: inlined
+            if parent.state == _BARE:
+                out.append(">\n")
+                parent.state = _PARENT
+        elif top.state == _BARE and stack[-2] is parent:  # after a sibling without children: inlined
+            stack.pop()
             out.append("/>\n")
             top.state = _CLOSED
         else:

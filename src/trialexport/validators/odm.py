@@ -260,57 +260,76 @@ def _schema_errors(tree: etree._ElementTree, version: str, source: str) -> list[
 
 
 @cache
-def _referrers(version: str) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Clark tag -> (local name, its ``oidref`` attribute names sorted) for every element that has any."""
+def _referrers(version: str) -> tuple[dict[str, tuple[str, tuple[tuple[str, frozenset[str]], ...]]], frozenset[str]]:
+    """(Clark tag -> (local name, its checked ``oidref`` attributes sorted, each with its :data:`TARGETS` kinds),
+    Clark tags whose ``@OID`` is itself a reference, so defines nothing); built once per version."""
     ns = NAMESPACES[version]
-    return {f"{{{ns}}}{name}": (name, tuple(sorted(attrs))) for name, attrs in oidref_attributes(version).items()}
+    plan = {}
+    own = set()
+    for name, attrs in oidref_attributes(version).items():
+        tag = f"{{{ns}}}{name}"
+        if "OID" in attrs:
+            own.add(tag)
+        checked = tuple((a, frozenset(TARGETS.get(a, ()))) for a in sorted(attrs) if (name, a) not in _EXTERNAL)
+        plan[tag] = (name, checked)
+    return plan, frozenset(own)
 
 
 _WITH_OID = etree.XPath("//@OID/..")  # XPath, not iter(): reading every element's tag in Python is the slow part
 _LEAF_IDS = {v: etree.XPath("//o:Leaf/@ID", namespaces={"o": ns}, smart_strings=False) for v, ns in NAMESPACES.items()}
+_SOURCE_EXTERNAL = ("StudyOID", "MetaDataVersionOID", "leafID")  # a SourceItem naming one of these points outside
+_SOURCE_SKIPPED = frozenset({"ItemOID", "ItemGroupOID", "StudyOID", "MetaDataVersionOID"})
 
 
 def _reference_errors(root: etree._Element, version: str, source: str) -> list[Diagnostic]:
     ns = "{" + NAMESPACES[version] + "}"
     cut = len(ns)  # "{ns}Name" -> "Name"
-    referrer_tags = _referrers(version)
-    by_oid: dict[str, set[str]] = {}
+    plan, own = _referrers(version)
+    # OID -> kind of its first definition; the few OIDs defined by more than one kind also get every kind in ``more``
+    by_oid: dict[str, str] = {}
+    more: dict[str, set[str]] = {}
     for el in _WITH_OID(root):
         tag = el.tag
-        if tag.startswith(ns):
-            ref = referrer_tags.get(tag)
-            if not (ref and "OID" in ref[1]):
-                by_oid.setdefault(el.get("OID"), set()).add(tag[cut:])
+        if tag.startswith(ns) and tag not in own:
+            oid = el.get("OID")
+            kind = tag[cut:]
+            first = by_oid.setdefault(oid, kind)
+            if first != kind:
+                more.setdefault(oid, {first}).add(kind)
     leaf_ids = set(_LEAF_IDS[version](root))
-    referrers = [(el, *referrer_tags[el.tag]) for el in root.iter(*referrer_tags)]
     found = []
-    for el, name, attrs in referrers:
-        external = name == "SourceItem" and any(el.get(a) for a in ("StudyOID", "MetaDataVersionOID", "leafID"))
-        for attr in attrs:
-            value = el.get(attr)
-            if value is None or (name, attr) in _EXTERNAL:
+    for el in root.iter(*plan):
+        name, checked = plan[el.tag]
+        get = el.get
+        external = name == "SourceItem" and any(get(a) for a in _SOURCE_EXTERNAL)
+        for attr, wanted in checked:
+            value = get(attr)
+            if value is None:
                 continue
-            if external and attr in {"ItemOID", "ItemGroupOID", "StudyOID", "MetaDataVersionOID"}:
-                continue
-            problem = None
             if attr in _ID_REFS:
-                if value not in leaf_ids:
-                    problem = f"{name}/@{attr}={value!r} matches no Leaf/@ID in the file"
+                if value in leaf_ids:
+                    continue
+                problem = f"{name}/@{attr}={value!r} matches no Leaf/@ID in the file"
             else:
-                kinds = by_oid.get(value)
-                wanted = TARGETS.get(attr)
-                if not kinds:
-                    what = " or ".join(f"{w}/@OID" for w in wanted) if wanted else "@OID"
+                kind = by_oid.get(value)
+                if kind is not None and (not wanted or kind in wanted):
+                    continue
+                if external and attr in _SOURCE_SKIPPED:
+                    continue
+                if kind is None:
+                    what = " or ".join(f"{w}/@OID" for w in TARGETS[attr]) if wanted else "@OID"
                     problem = f"{name}/@{attr}={value!r} matches no {what} in the file"
-                elif wanted and kinds.isdisjoint(wanted):
+                else:
+                    kinds = more.get(value, {kind})
+                    if not kinds.isdisjoint(wanted):
+                        continue
                     problem = (
-                        f"{name}/@{attr}={value!r} must be the OID of: {' or '.join(wanted)}; "
+                        f"{name}/@{attr}={value!r} must be the OID of: {' or '.join(TARGETS[attr])}; "
                         f"it is the OID of: {', '.join(sorted(kinds))}"
                     )
-            if problem:
-                found.append(
-                    error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
-                )
+            found.append(
+                error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
+            )
     return found
 
 
