@@ -10,7 +10,7 @@ deliberately no expression language: anything cleverer is a named transform.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 Token = tuple[str, bool]  # (key, is_list)
@@ -28,25 +28,47 @@ def compile_path(path: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+@cache
+def _runs(path: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """``a.b[].c`` -> ``(("a", "b"), (("c",),))``: the keys to the first list, then the keys inside each list item."""
+    runs: list[tuple[str, ...]] = [()]
+    for key, is_list in compile_path(path):
+        runs[-1] += (key,)
+        if is_list:
+            runs.append(())
+    return runs[0], tuple(runs[1:])
+
+
+def _follow(node: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
 def iter_values(obj: Any, path: str) -> list[tuple[tuple[int, ...], Any]]:
     """``(indices, value)`` for every non-null value found at ``path`` in ``obj``, in document order."""
-    level: list[tuple[tuple[int, ...], Any]] = [((), obj)]
-    for key, is_list in compile_path(path):
+    first, inner = _runs(path)
+    node = _follow(obj, first)
+    if node is None:
+        return []
+    level: list[tuple[tuple[int, ...], Any]] = [((), node)]
+    for keys in inner:  # the value reached so far must be a list
         found: list[tuple[tuple[int, ...], Any]] = []
-        for idx, node in level:
-            value = node.get(key) if isinstance(node, dict) else None
-            if value is None:
-                continue
-            if not is_list:
-                found.append((idx, value))
-            elif isinstance(value, list):
-                found.extend((idx + (i,), item) for i, item in enumerate(value))
+        for idx, seq in level:
+            if isinstance(seq, list):
+                for i, item in enumerate(seq):
+                    value = _follow(item, keys)
+                    if value is not None:
+                        found.append((idx + (i,), value))
         if not found:
             return found
         level = found
-    return [(idx, value) for idx, value in level if value is not None]
+    return level
 
 
+@lru_cache(maxsize=4096)  # asked for every coded value, mostly for the same few items
 def concrete(path: str, indices: tuple[int, ...]) -> str:
     """``a[].b`` with indices ``(3,)`` -> ``a[3].b`` (for messages and ``extras`` keys)."""
     it = iter(indices)

@@ -13,7 +13,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -23,7 +23,7 @@ from ..model import Trial
 from ..pathexpr import condition_holds, iter_values
 from ..textclean import replace_forbidden
 from . import tables
-from .transforms import TRANSFORMS, Call
+from .transforms import TRANSFORMS, Call, Transform
 
 
 @dataclass(slots=True)
@@ -39,6 +39,7 @@ class Context:
     goal_ids: list[str] = field(default_factory=list)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)
     homes: dict[Any, dict[str, Any]] = field(default_factory=dict)  # _place: target kind (, item) -> resource
+    holes: list[list[Any]] = field(default_factory=list)  # _place: lists padded with None, compacted at the end
     diagnostics: list[Diagnostic] = field(default_factory=list)
     _warned: set[tuple[str, str]] = field(default_factory=set)
 
@@ -108,45 +109,87 @@ def _select(value: Any, fields: tuple[str, ...]) -> Any:
     return value
 
 
-def _place(ctx: Context, row: tables.Row, idx: tuple[int, ...], value: Any) -> None:
-    target = row.target
-    if target.list_kind:
-        home: Any = (target.kind, idx[0])
-        rest = iter(idx[1:])
-    else:
-        home = target.kind
-        rest = iter(idx)
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A mapping row resolved once per process, so the per-record loop looks nothing up."""
+
+    row: tables.Row
+    fn: Transform
+    aggregate: bool  # the transform gets all values of the first source at once
+    source: str  # first source path ("": the row reads nothing)
+    fields: tuple[str, ...]  # of the first source
+    others: tuple[tables.Source, ...]  # further sources, read whole (no indices)
+    kind: str
+    list_kind: bool
+    inner: tuple[tuple[str, str], ...]  # target path steps before the last
+    leaf: tuple[str, str]  # the last (key, mode)
+    indexed: bool  # the target path takes source indices ("[]")
+    only_if_unset: bool
+    extension: tuple[str, str, str] | None  # (url, value type, sub-extension key) of the wrap
+
+
+@cache
+def _steps(version: str) -> tuple[_Step, ...]:
+    out = []
+    for row in tables.rows(version):
+        fn = TRANSFORMS[row.transform]
+        first = row.sources[0] if row.sources else tables.Source("")
+        target = row.target
+        ext = None
+        if target.extension:
+            url, value_type = tables.extensions()[target.extension]
+            ext = (url, value_type, target.ext_key or "")
+        out.append(_Step(row, fn, getattr(fn, "aggregate", False), first.path, first.fields, row.sources[1:],
+                         target.kind, target.list_kind, target.path[:-1], target.path[-1],
+                         any(mode == "[]" for _, mode in target.path), target.only_if_unset, ext))  # fmt: skip
+    return tuple(out)
+
+
+_NO_SOURCE = (((), None),)
+
+
+def _place(ctx: Context, step: _Step, idx: tuple[int, ...], value: Any) -> None:
+    home: Any = (step.kind, idx[0]) if step.list_kind else step.kind
     node: Any = ctx.homes.get(home)
     if node is None:
-        node = ctx.homes[home] = ctx.resource(target.kind, idx[:1] if target.list_kind else ())
-    if target.extension:
-        value = to_extension(target.extension, {target.ext_key: value} if target.ext_key else value)
-    last = len(target.path) - 1
-    for pos, (key, mode) in enumerate(target.path):
+        node = ctx.homes[home] = ctx.resource(step.kind, idx[:1] if step.list_kind else ())
+    if step.extension:
+        url, value_type, ext_key = step.extension
+        value = to_extension("", {ext_key: value} if ext_key else value, url, value_type)
+    rest = iter(idx[1:] if step.list_kind else idx) if step.indexed else None
+    for key, mode in step.inner:
         if mode == "":
-            if pos == last:
-                if not (target.only_if_unset and key in node):
-                    node[key] = value
-                return
             node = node.setdefault(key, {})
         elif mode == "[]":
             seq = node.setdefault(key, [])
-            i = next(rest)
-            while len(seq) <= i:
-                seq.append(None)
-            if pos == last:
-                seq[i] = value
-                return
+            i = _slot(ctx, seq, next(rest))  # type: ignore[arg-type]
             if seq[i] is None:
                 seq[i] = {}
             node = seq[i]
         else:  # "[+]"
             seq = node.setdefault(key, [])
-            if pos == last:
-                seq.extend(value) if isinstance(value, list) else seq.append(value)
-                return
             seq.append({})
             node = seq[-1]
+    key, mode = step.leaf
+    if mode == "":
+        if not (step.only_if_unset and key in node):
+            node[key] = value
+    elif mode == "[]":
+        seq = node.setdefault(key, [])
+        seq[_slot(ctx, seq, next(rest))] = value  # type: ignore[arg-type]
+    elif isinstance(value, list):  # "[+]": a list is spliced in
+        node.setdefault(key, []).extend(value)
+    else:
+        node.setdefault(key, []).append(value)
+
+
+def _slot(ctx: Context, seq: list[Any], i: int) -> int:
+    """Make index ``i`` of ``seq`` exist; padding ``None`` left unfilled is dropped at the end of the run."""
+    if len(seq) <= i:
+        if len(seq) < i:
+            ctx.holes.append(seq)
+        seq.extend([None] * (i + 1 - len(seq)))
+    return i
 
 
 _DATATYPES = (({"coding", "text"}, "valueCodeableConcept"), ({"reference", "display"}, "valueReference"),
@@ -171,17 +214,6 @@ def to_extension(name: str, value: Any, url: str | None = None, value_type: str 
     if isinstance(value, int):
         return {"url": url, "valueUnsignedInt": value}
     return {"url": url, f"value{(value_type or 'string').capitalize()}": value}
-
-
-def _compact(node: Any) -> Any:
-    """Drop ``None`` holes left in indexed lists."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(value, (dict, list)):
-                node[key] = _compact(value)
-    elif isinstance(node, list):
-        return [_compact(v) if isinstance(v, (dict, list)) else v for v in node if v is not None]
-    return node
 
 
 def _apply_shape(node: Any, path: tuple[str, ...], rule: str) -> None:
@@ -230,10 +262,8 @@ def _needs_cleaning(data: Any, version: str) -> bool:
 
 def _clean_text(ctx: Context, node: Any, path: str) -> Any:
     """Make every string of the trial data valid FHIR text, reporting each replacement with its model path."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            node[key] = _clean_text(ctx, value, f"{path}.{key}" if path else key)
-        return node
+    if isinstance(node, dict):  # a new dict: the trial data may be shared
+        return {key: _clean_text(ctx, value, f"{path}.{key}" if path else key) for key, value in node.items()}
     if isinstance(node, list):
         return [_clean_text(ctx, v, f"{path}[{i}]") for i, v in enumerate(node)]
     if not isinstance(node, str):
@@ -262,33 +292,37 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
     data = ctx.data
     if _needs_cleaning(data, version):
         data = ctx.data = _clean_text(ctx, data, "")
-    for row in tables.rows(version):
-        if not condition_holds(data, row.when):
+    for step in _steps(version):
+        row = step.row
+        if row.when is not None and not condition_holds(data, row.when):
             continue
-        fn = TRANSFORMS[row.transform]
-        if not row.sources:
-            items: Any = [((), None)]
-        elif getattr(fn, "aggregate", False):
-            values = [v for _, v in iter_values(data, row.sources[0].path)]
-            items = [((), values)] if values else []
+        if not step.source:
+            items: Any = _NO_SOURCE
         else:
-            items = iter_values(data, row.sources[0].path)
-        first = row.sources[0] if row.sources else None
+            items = iter_values(data, step.source)
+            if not items:
+                continue
+            if step.aggregate:
+                items = [((), [v for _, v in items])]
+        others = tuple(_select(_get(data, s.path), s.fields) for s in step.others) if step.others else ()
+        fn, source, fields = step.fn, step.source, step.fields
+        call = Call(row, (), source)
         for idx, value in items:
-            if first is not None:
-                value = _select(value, first.fields)
-            if len(row.sources) > 1:
-                value = (value, *(_select(_get(data, s.path), s.fields) for s in row.sources[1:]))
+            if fields:
+                value = _select(value, fields)
+            if others:
+                value = (value, *others)
                 if all(v is None for v in value):
                     continue
-            elif first is not None and value in (None, "", [], {}):
+            elif source and (value is None or (not value and isinstance(value, (str, list, dict)))):
                 continue  # FHIR has no empty values
-            out = fn(ctx, value, Call(row, idx, first.path if first else ""))
+            call.idx = idx
+            out = fn(ctx, value, call)
             if out is not None:
-                _place(ctx, row, idx, out)
+                _place(ctx, step, idx, out)
+    for seq in ctx.holes:  # indices no row filled
+        seq[:] = [v for v in seq if v is not None]
     resources = [ctx.resources[k] for k in sorted(ctx.resources)]
-    for res in resources:
-        _compact(res)
     for rtype, path, rule in tables.shape_rules(version):
         for res in resources:
             if res["resourceType"] == rtype:

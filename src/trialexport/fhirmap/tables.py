@@ -37,6 +37,7 @@ class Target:
 
     @property
     def list_kind(self) -> bool:
+        """One resource per item of the source list (``Location[]``)."""
         return self.kind.endswith("[]")
 
 

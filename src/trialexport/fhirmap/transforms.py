@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 JSON = Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
-    """Where a transform is applied: the row, the source indices and the source path."""
+    """Where a transform is applied: the row, the source indices and the source path.
+
+    The engine makes one per row and moves ``idx`` from value to value: a transform must not keep it.
+    """
 
     row: Row
     idx: tuple[int, ...]
