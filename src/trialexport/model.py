@@ -11,6 +11,8 @@ Dates keep their real precision: ``"2015-08"`` stays month-precision.
 
 from __future__ import annotations
 
+import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,15 +32,21 @@ def check_partial_date(value: str | None) -> str | None:
     """Reject impossible dates (``2019-02-30``, ``2019-13``) while keeping partial ones (``2019``, ``2019-02``)."""
     if value is None:
         return value
-    import datetime
+    problem = _date_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
+
+@lru_cache(maxsize=8192)  # a record's dates are checked by the reader and by the model; registries repeat dates
+def _date_problem(value: str) -> str:
     parts = [int(p) for p in value.split("-")]
     year, month, day = (parts + [1, 1])[:3]
     try:
         datetime.date(year, month, day)
     except ValueError as exc:
-        raise ValueError(f"impossible date {value!r}: {exc}") from None
-    return value
+        return f"impossible date {value!r}: {exc}"
+    return ""
 
 
 class DateInfo(Part):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, warning
 from ..model import Trial, check_partial_date
-from ..pathexpr import compile_path, concrete, prefixes
+from ..pathexpr import compile_path, concrete
 from ..tables import load_table
 from .build import finalize
 
@@ -61,17 +61,18 @@ TRANSFORMS = {"": None, "partial_date": _partial_date, "date_struct": _date_stru
 
 
 @dataclass(slots=True)
-class _Node:
-    """The rows under one list level of the source, compiled for a single pass over the record.
+class _Key:
+    """The rows reading one source key at one list level (the record, or an item of a list).
 
-    ``scalars``: (source keys, model keys, transform) read at this level;
-    ``value_lists``: rows whose source ends in a list of scalars (``conditions[]``);
-    ``lists``: nested list levels (``locations[]`` -> its own node).
+    ``rows`` read the value found there (``(table order, model keys, transform)``), ``values`` copy it when
+    it is a list of scalars, ``lists`` visit its items with their own tree (``(table order, model keys, tree)``),
+    ``deeper`` reads keys inside it. A source key no tree has is unread: it goes to ``extras``.
     """
 
-    scalars: list[tuple[tuple[str, ...], tuple[str, ...], Any]] = field(default_factory=list)
-    value_lists: list[tuple[tuple[str, ...], tuple[str, ...], Any]] = field(default_factory=list)
-    lists: dict[tuple[tuple[str, ...], tuple[str, ...]], _Node] = field(default_factory=dict)
+    rows: list[tuple[int, tuple[str, ...], Any]] = field(default_factory=list)
+    values: list[tuple[tuple[str, ...], Any]] = field(default_factory=list)
+    lists: list[tuple[int, tuple[str, ...], dict[str, _Key]]] = field(default_factory=list)
+    deeper: dict[str, _Key] = field(default_factory=dict)
 
 
 def _split(path: str) -> list[tuple[str, ...]]:
@@ -84,30 +85,50 @@ def _split(path: str) -> list[tuple[str, ...]]:
     return runs
 
 
+def _at(tree: dict[str, _Key], keys: tuple[str, ...]) -> _Key:
+    if not keys:
+        raise ValueError(f"{TABLE}: a source path has a list directly inside a list")
+    for key in keys[:-1]:
+        tree = tree.setdefault(key, _Key()).deeper
+    return tree.setdefault(keys[-1], _Key())
+
+
 @cache
-def _compiled() -> tuple[_Node, frozenset[str], frozenset[str], dict[str, str]]:
-    root = _Node()
-    patterns = set()
-    prefix_set: set[str] = set()
+def _compiled() -> tuple[dict[str, _Key], dict[str, str]]:
+    root: dict[str, _Key] = {}
     model_to_source: dict[str, str] = {}
-    for row in load_table(*TABLE):
+    lists: dict[tuple[int, tuple[str, ...], tuple[str, ...]], dict[str, _Key]] = {}
+    for order, row in enumerate(load_table(*TABLE)):
         source, model, transform = row["source"], row["model"], TRANSFORMS[row["transform"]]
-        patterns.add(prefixes(source)[-1])
-        prefix_set.update(prefixes(source))
         model_to_source[model] = source
         src_runs, mod_runs = _split(source), _split(model)
         if len(src_runs) != len(mod_runs):
             raise ValueError(f"{TABLE}: {source} and {model} have different list depths")
-        node = root
+        tree = root
         for depth in range(len(src_runs) - 1):
-            last = depth == len(src_runs) - 2 and not src_runs[-1]
-            if last:  # a list of scalars
-                node.value_lists.append((src_runs[depth], mod_runs[depth], transform))
+            skeys, mkeys = src_runs[depth], mod_runs[depth]
+            if depth == len(src_runs) - 2 and not src_runs[-1]:  # a list of scalars
+                _at(tree, skeys).values.append((mkeys, transform))
                 break
-            node = node.lists.setdefault((src_runs[depth], mod_runs[depth]), _Node())
+            key = (id(tree), skeys, mkeys)
+            if key not in lists:
+                lists[key] = {}
+                _at(tree, skeys).lists.append((order, mkeys, lists[key]))
+            tree = lists[key]
         else:
-            node.scalars.append((src_runs[-1], mod_runs[-1], transform))
-    return root, frozenset(patterns), frozenset(prefix_set), model_to_source
+            _at(tree, src_runs[-1]).rows.append((order, mod_runs[-1], transform))
+    _check(root)
+    return root, model_to_source
+
+
+def _check(tree: dict[str, _Key]) -> None:
+    """What one pass needs: a value read whole is not read inside too, a source list feeds one model list."""
+    for key, at in tree.items():
+        if (at.rows and (at.deeper or at.values or at.lists)) or len(at.lists) + bool(at.values) > 1:
+            raise ValueError(f"{TABLE}: rows read {key!r} in ways one pass cannot tell apart")
+        _check(at.deeper)
+        for _order, _mkeys, child in at.lists:
+            _check(child)
 
 
 def _get(obj: Any, keys: tuple[str, ...]) -> Any:
@@ -124,37 +145,73 @@ def _put(target: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
     target[keys[-1]] = value
 
 
-def _apply(node: _Node, src: Any, out: dict[str, Any], where: str, extras: dict[str, Any],
-           diags: list[Diagnostic]) -> None:
-    """Copy every value of ``node``'s rows from ``src`` into ``out`` (one pass, recursing into lists)."""
-    for skeys, mkeys, transform in node.scalars:
-        value = _get(src, skeys)
-        if value is None:
+@dataclass(slots=True)
+class _Read:
+    """What one pass over a record set aside: rejected values (with their table-order key) and unread ones."""
+
+    rejected: list[tuple[tuple[tuple[int, ...], ...], str, Any, Reject]] = field(default_factory=list)
+    unread: dict[str, Any] = field(default_factory=dict)
+
+
+def _apply(tree: dict[str, _Key], src: dict[str, Any], out: dict[str, Any], path: str,
+           order: tuple[tuple[int, ...], ...], seen: _Read) -> None:
+    """Copy what the rows of ``tree`` read from ``src`` (at source ``path``) into ``out``; note what they do not.
+
+    One pass in document order. ``order`` sorts rejected values as if rows were applied one after the other.
+    """
+    for key, value in src.items():
+        at = tree.get(key)
+        if at is None:
+            if value not in (None, "", [], {}):
+                seen.unread[f"{path}.{key}" if path else key] = value
+        elif value is None:
             continue
-        if transform is not None:
-            try:
-                value = transform(value)
-            except Reject as exc:
-                _reject(where + ".".join(skeys), value, exc, extras, diags)
-                continue
-        _put(out, mkeys, value)
-    for skeys, mkeys, transform in node.value_lists:
-        items = _get(src, skeys)
-        if isinstance(items, list):
-            _put(out, mkeys, [transform(v) if transform else v for v in items])
-    for (skeys, mkeys), child in node.lists.items():
-        items = _get(src, skeys)
-        if not isinstance(items, list):
-            continue
-        existing = _get(out, mkeys)
-        target = existing if isinstance(existing, list) else []
-        if not isinstance(existing, list):
-            _put(out, mkeys, target)
-        prefix = where + ".".join(skeys)
-        for i, item in enumerate(items):
-            while len(target) <= i:
-                target.append({})
-            _apply(child, item, target[i], f"{prefix}[{i}].", extras, diags)
+        elif at.rows:  # read whole
+            for row, mkeys, transform in at.rows:
+                if transform is not None:
+                    try:
+                        _put(out, mkeys, transform(value))
+                    except Reject as exc:
+                        seen.rejected.append((order + ((0, row),), f"{path}.{key}" if path else key, value, exc))
+                else:
+                    _put(out, mkeys, value)
+        elif isinstance(value, dict):
+            _apply(at.deeper, value, out, f"{path}.{key}" if path else key, order, seen)
+        elif isinstance(value, list):
+            here = f"{path}.{key}" if path else key
+            if at.values:
+                for mkeys, transform in at.values:
+                    _put(out, mkeys, [transform(v) if transform else v for v in value])
+            elif at.lists:
+                [(row, mkeys, child)] = at.lists  # one model list per source list (_check)
+                _items(child, value, out, mkeys, here, order, row, seen)
+            else:
+                _unread_items(value, here, seen)
+        elif value != "":
+            seen.unread[f"{path}.{key}" if path else key] = value
+
+
+def _items(tree: dict[str, _Key], items: list[Any], out: dict[str, Any], mkeys: tuple[str, ...], path: str,
+           order: tuple[tuple[int, ...], ...], row: int, seen: _Read) -> None:
+    existing = _get(out, mkeys)
+    target = existing if isinstance(existing, list) else []
+    if not isinstance(existing, list):
+        _put(out, mkeys, target)
+    for i, item in enumerate(items):
+        while len(target) <= i:
+            target.append({})
+        if isinstance(item, dict):
+            _apply(tree, item, target[i], f"{path}[{i}]", order + ((1, row, i),), seen)
+        elif isinstance(item, list):
+            _unread_items(item, f"{path}[{i}]", seen)
+        elif item is not None and item != "":
+            seen.unread[f"{path}[{i}]"] = item
+
+
+def _unread_items(items: list[Any], path: str, seen: _Read) -> None:
+    for i, item in enumerate(items):
+        if item not in (None, "", [], {}):
+            seen.unread[f"{path}[{i}]"] = item
 
 
 def _reject(key: str, value: Any, exc: Reject, extras: dict[str, Any], diags: list[Diagnostic]) -> None:
@@ -164,7 +221,7 @@ def _reject(key: str, value: Any, exc: Reject, extras: dict[str, Any], diags: li
 
 def source_path(model_path: str) -> str:
     """The source path a model path was read from (``locations[3].zip`` -> ``...locations[3].zip``)."""
-    _root, _p, _s, model_to_source = _compiled()
+    _root, model_to_source = _compiled()
     indices = tuple(int(i) for i in re.findall(r"\[(\d+)\]", model_path))
     norm = re.sub(r"\[\d+\]", "[]", model_path)
     for model, source in model_to_source.items():
@@ -174,39 +231,23 @@ def source_path(model_path: str) -> str:
 
 
 def study_to_trial(study: dict[str, Any]) -> tuple[Trial | None, list[Diagnostic]]:
-    """Map one API v2 study object to a Trial; diagnostics carry source paths."""
-    root, patterns, prefix_set, _m2s = _compiled()
+    """Map one API v2 study object to a Trial; diagnostics carry source paths.
+
+    Source fields no row reads go to ``extras`` (after the rejected values), in document order.
+    """
+    root, _m2s = _compiled()
     data: dict[str, Any] = {}
+    seen = _Read()
+    _apply(root, study, data, "", (), seen)
     extras: dict[str, Any] = {}
     diags: list[Diagnostic] = []
-    _apply(root, study, data, "", extras, diags)
-    _collect_unread(study, "", "", patterns, prefix_set, extras)
+    for _order, key, value, exc in sorted(seen.rejected, key=lambda r: r[0]):
+        _reject(key, value, exc, extras, diags)
+    extras.update(seen.unread)
     if extras:
         data["extras"] = extras
     trial, more = finalize(data, strict=False, origin=source_path)
     return trial, diags + more
-
-
-def _collect_unread(
-    node: Any, norm: str, path: str, patterns: frozenset[str], prefix_set: frozenset[str], extras: dict[str, Any]
-) -> None:
-    """Put every populated subtree that no table row reads into ``extras``."""
-    if norm in patterns:
-        return
-    if norm and norm not in prefix_set:
-        if node not in (None, "", [], {}):
-            extras[path] = node
-        return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            _collect_unread(
-                value, f"{norm}.{key}" if norm else key, f"{path}.{key}" if path else key, patterns, prefix_set, extras
-            )
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _collect_unread(value, norm + "[]", f"{path}[{i}]", patterns, prefix_set, extras)
-    elif node not in (None, ""):
-        extras[path] = node
 
 
 def is_study(obj: Any) -> bool:
