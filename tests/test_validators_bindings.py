@@ -13,8 +13,9 @@ import pytest
 from conftest import CORPUS, SEED_PAGE
 
 from trialexport.targets import Options, writer
-from trialexport.validators.bindings import binding_errors, element_paths, load_bindings, required_codes
+from trialexport.validators.bindings import binding_errors, load_bindings, required_codes
 from trialexport.validators.fhir import ENGINES, _pieces, load_schema, validate_fhir
+from trialexport.validators.schemagraph import element_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "refresh_schemas.py"

@@ -198,6 +198,31 @@ def test_r5_decimal_pattern_is_rewritten_and_nothing_else() -> None:
     assert fhir.load_schema("r5")["definitions"]["decimal"]["pattern"] == fixed
 
 
+@pytest.mark.parametrize("version", ["r5", "r4"])
+def test_schema_nodes_reach_every_pattern_and_number(version: str) -> None:
+    """The amendments visit only definitions and their properties: a full walk finds nothing elsewhere."""
+    import orjson
+
+    from trialexport.resources import schema_path
+
+    raw = orjson.loads(schema_path(f"fhir-{version}", "fhir.schema.json").read_bytes())
+    everywhere: set[str] = set()
+
+    def walk(node: object, pointer: str) -> None:
+        if isinstance(node, dict):
+            if "pattern" in node or node.get("type") in ("number", "integer"):
+                everywhere.add(pointer)
+            for key, value in node.items():
+                walk(value, f"{pointer}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{pointer}/{i}")
+
+    walk(raw, "#")
+    visited = {pointer for _, pointer, _ in fhir.schema_nodes(raw)}
+    assert everywhere and everywhere <= visited
+
+
 def test_r5_decimal_rewrite_is_equivalent_and_accepted_by_jsonschema_rs() -> None:
     import jsonschema_rs
 

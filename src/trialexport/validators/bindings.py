@@ -33,8 +33,9 @@ How values are located
 The walk follows the JSON schema: a property whose schema is a ``$ref`` (or array of ``$ref``) to a complex
 definition (a datatype such as ``Identifier`` or a backbone element such as ``ResearchStudy_ProgressStatus``) leads
 into that definition. Each definition's FHIR element paths are found by a breadth-first walk from its root type
-(:func:`element_paths`), since the definition names are not the full path (``Bundle.entry.request`` is
-``Bundle_Request``) and one definition can sit at several paths (FHIR ``contentReference``).
+(:func:`trialexport.validators.schemagraph.element_paths`), since the definition names are not the full path
+(``Bundle.entry.request`` is ``Bundle_Request``) and one definition can sit at several paths
+(FHIR ``contentReference``).
 The walk itself is :mod:`trialexport.validators.elements` (one plan and one walk for all the element rules).
 Nested resources are checked as their own pieces (the pieces :func:`trialexport.validators.fhir.validate_fhir`
 already splits off).
@@ -43,64 +44,19 @@ already splits off).
 from __future__ import annotations
 
 import json
-from collections import deque
 from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic
 from trialexport.resources import schema_path
 
-__all__ = ["BINDING_FILES", "binding_errors", "element_paths", "load_bindings", "paths_of", "required_codes"]
+__all__ = ["BINDING_FILES", "binding_errors", "load_bindings", "required_codes"]
 
 BINDING_FILES = {"r5": ("fhir-r5", "required-bindings.json"), "r4": ("fhir-r4", "required-bindings.json")}
 _LIST_MAX = 12  # codes shown in a message before it says "... N codes"
 _MAX_MSG = 300
 
 JSON = dict[str, Any]
-
-
-def _ref_target(prop: JSON) -> tuple[str | None, bool]:
-    """``(definition name, is_array)`` of a property that is a ``$ref`` or an array of ``$ref``, else ``(None, _)``."""
-    ref = prop.get("$ref")
-    is_array = False
-    if ref is None and prop.get("type") == "array" and isinstance(prop.get("items"), dict):
-        ref, is_array = prop["items"].get("$ref"), True
-    if isinstance(ref, str) and ref.startswith("#/definitions/"):
-        return ref[len("#/definitions/") :], is_array
-    return None, is_array
-
-
-@cache
-def paths_of(version: str) -> dict[str, tuple[str, ...]]:
-    """:func:`element_paths` of ``version``'s schema, computed once (treat as read-only)."""
-    from trialexport.validators.fhir import load_schema
-
-    return element_paths(load_schema(version)["definitions"])
-
-
-def element_paths(definitions: JSON) -> dict[str, tuple[str, ...]]:
-    """FHIR element paths of each complex schema definition, shortest first.
-
-    ``ResearchStudy_ProgressStatus`` -> ``("ResearchStudy.progressStatus",)``. Root types (no ``_`` in the name, with
-    ``properties``) are their own path. A backbone definition gets every property chain (visiting no definition
-    twice) that reaches it from its root: an element defined by a FHIR ``contentReference`` reuses the definition it
-    points to, so ``CapabilityStatement_SearchParam`` is both ``CapabilityStatement.rest.resource.searchParam`` (where
-    it is defined, and where its bindings are declared) and ``CapabilityStatement.rest.searchParam``.
-    """
-    paths: dict[str, list[str]] = {}
-    for root, d in definitions.items():
-        if "_" in root or not isinstance(d, dict) or "properties" not in d:
-            continue
-        paths[root] = [root]
-        todo = deque([(root, root, frozenset([root]))])
-        while todo:
-            name, path, seen = todo.popleft()
-            for prop, sub in definitions[name]["properties"].items():
-                target, _ = _ref_target(sub) if isinstance(sub, dict) else (None, False)
-                if target and "_" in target and target not in seen and target.split("_", 1)[0] == root:
-                    paths.setdefault(target, []).append(f"{path}.{prop}")
-                    todo.append((target, f"{path}.{prop}", seen | {target}))
-    return {name: tuple(found) for name, found in paths.items()}
 
 
 @cache

@@ -20,8 +20,9 @@ from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
-from trialexport.validators.bindings import _escape, _listing, _ref_target, load_bindings, paths_of
+from trialexport.validators.bindings import _escape, _listing, load_bindings
 from trialexport.validators.required import load_required
+from trialexport.validators.schemagraph import links, paths_of, reaching
 
 __all__ = ["element_errors", "prepare"]
 
@@ -37,7 +38,7 @@ class _Def:
     def __init__(self) -> None:
         self.required: list[tuple[str, str, frozenset[str]]] = []  # (element, element path, satisfying JSON names)
         self.choices: dict[str, tuple[str, str]] = {}  # JSON name (and its "_" form) -> (choice path, JSON name)
-        # property -> (allowed codes or None, element path, codes listing, is Reference.reference, sub-definition)
+        # property -> (allowed codes or None, element path, FHIR version, is Reference.reference, sub-definition)
         self.props: dict[str, tuple[frozenset[str] | None, str, str, bool, _Def | None]] = {}
 
 
@@ -53,11 +54,16 @@ def _plan(version: str) -> dict[str, _Def]:
     choices: dict[str, dict[str, list[str]]] = doc.get("choices", {})
     paths = paths_of(version)
 
+    graph = links(version)
+    bound_at: dict[str, dict[str, str]] = {}  # parent element path -> property -> bound element path
+    for element in bound:
+        parent, _, prop = element.rpartition(".")
+        bound_at.setdefault(parent, {})[prop] = element
     nodes: dict[str, _Def] = {}
-    links: dict[str, dict[str, str]] = {}
+    into: dict[str, dict[str, str]] = {}
     checks: dict[str, dict[str, tuple[frozenset[str] | None, str, str, bool]]] = {}
     for name, aliases in paths.items():
-        node = _Def()
+        node = nodes[name] = _Def()
         schema_required = set(defs[name].get("required", ()))  # the schema check already reports these
         if (path := next((p for p in aliases if p in required), None)) is not None:
             node.required = [(elem, f"{path}.{elem}", frozenset(n for j in names for n in (j, f"_{j}")))
@@ -65,33 +71,24 @@ def _plan(version: str) -> dict[str, _Def]:
         if (path := next((p for p in aliases if p in choices), None)) is not None:
             node.choices = {form: (f"{path}.{elem}", json_name) for elem, names in choices[path].items()
                             for json_name in names for form in (json_name, f"_{json_name}")}
-        for prop, sub in defs[name]["properties"].items():
-            element = next((e for p in aliases if (e := f"{p}.{prop}") in bound), None)
-            is_ref = name == "Reference" and prop == "reference"
-            if element is not None:
-                codes = list(bound[element])
-                listing = _listing(version, element, codes)
-                checks.setdefault(name, {})[prop] = (frozenset(codes), element, listing, False)
-            elif is_ref:
-                checks.setdefault(name, {})[prop] = (None, "Reference.reference", "", True)
-            elif isinstance(sub, dict):
-                target, _ = _ref_target(sub)
-                if target in paths:
-                    links.setdefault(name, {})[prop] = target  # type: ignore[assignment]
-        nodes[name] = node
-    live = {n for n in nodes if nodes[n].required or nodes[n].choices or n in checks}
-    changed = True
-    while changed:  # definitions that link (through properties) to one holding a rule
-        changed = False
-        for name, props in links.items():
-            if name not in live and any(t in live for t in props.values()):
-                live.add(name)
-                changed = True
+        here: dict[str, tuple[frozenset[str] | None, str, str, bool]] = {}
+        for alias in aliases:  # a code bound at the first of the definition's paths that binds it
+            for prop, element in bound_at.get(alias, {}).items():
+                if prop not in here and prop in defs[name]["properties"]:
+                    here[prop] = (frozenset(bound[element]), element, version, False)
+        if name == "Reference":
+            here["reference"] = (None, "Reference.reference", "", True)
+        if here:
+            checks[name] = here
+        for prop, (target, _) in graph.get(name, {}).items():
+            if prop not in here and target in paths:
+                into.setdefault(name, {})[prop] = target
+    live = reaching((n for n in nodes if nodes[n].required or nodes[n].choices or n in checks), into)
     for name in live:
         node = nodes[name]
         for prop, (codes, element, listing, is_ref) in checks.get(name, {}).items():
             node.props[prop] = (codes, element, listing, is_ref, None)
-        for prop, target in links.get(name, {}).items():
+        for prop, target in into.get(name, {}).items():
             if target in live:
                 node.props[prop] = (None, "", "", False, nodes[target])
     return {name: nodes[name] for name in live}
@@ -161,7 +158,8 @@ class _Walk:
                 msg = f"choice element {path} has one type, got {len(names)}: {', '.join(sorted(names))}"
                 self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(_escape(sorted(names)[1]))))
 
-    def _bad(self, value: str, element: str, listing: str, *tail: str) -> None:
+    def _bad(self, value: str, element: str, version: str, *tail: str) -> None:
+        listing = _listing(version, element, load_bindings(version)["bindings"][element])
         msg = f"{value!r} is not in the required value set for {element} ({listing})"
         if len(msg) > _MAX_MSG:
             msg = msg[: _MAX_MSG - 1] + "…"

@@ -151,42 +151,17 @@ def ecma_to_python_regex(pattern: str) -> str:
     return _rewrite_outside_classes(pattern, lambda p, i: (r"\Z", i + 1) if p[i] == "$" else None)
 
 
-def _walk_patterns(node: Any, pointer: str, found: dict[str, list[str]]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "pattern" and isinstance(value, str):
-                found.setdefault(value, []).append(f"{pointer}/pattern")
-            else:
-                _walk_patterns(value, f"{pointer}/{key}", found)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _walk_patterns(value, f"{pointer}/{i}", found)
-
-
-def _replace_patterns(node: Any, table: dict[str, str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "pattern" and isinstance(value, str):
-                node[key] = table.get(value, value)
-            else:
-                _replace_patterns(value, table)
-    elif isinstance(node, list):
-        for value in node:
-            _replace_patterns(value, table)
-
-
-@cache
-def _load(version: str) -> tuple[JSON, tuple[tuple[str, str, tuple[str, ...]], ...], tuple[str, ...]]:
-    import orjson
-
-    schema = orjson.loads(schema_path(*_SCHEMA_FILES[_check_version(version)]).read_bytes())
-    found: dict[str, list[str]] = {}
-    _walk_patterns(schema, "#", found)
-    table = {p: fixed for p in found if (fixed := _escape_lone_braces(p)) != p}
-    if table:
-        _replace_patterns(schema, table)
-    rewrites = tuple((p, fixed, tuple(found[p])) for p, fixed in table.items())
-    return schema, rewrites, (*_add_object_types(schema), *_state_integer_rules(schema))
+def schema_nodes(schema: JSON) -> Iterator[tuple[str, str, JSON]]:
+    """``(definition name, pointer, node)`` of every schema node that can carry a ``pattern`` or an integer type:
+    each definition and each of its properties (in both official schemas, every ``pattern`` sits at one of these;
+    ``tests/test_validators_fhir.py`` checks that against a full walk)."""
+    for name, definition in schema.get("definitions", {}).items():
+        if not isinstance(definition, dict):
+            continue
+        yield name, f"#/definitions/{name}", definition
+        for prop, sub in definition.get("properties", {}).items():
+            if isinstance(sub, dict):
+                yield name, f"#/definitions/{name}/properties/{prop}", sub
 
 
 #: The integer primitives, by the definition whose ``pattern`` identifies them, and the numeric keywords that say
@@ -198,51 +173,46 @@ _INTEGER_RULES: dict[str, JSON] = {
 }
 
 
-def _state_integer_rules(schema: JSON) -> tuple[str, ...]:
-    """Make the integer primitives' rules checkable; return the amended definitions (marked ``<name>:integer``).
+@cache
+def _load(version: str) -> tuple[JSON, tuple[tuple[str, str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """The schema with its amendments, in one pass over :func:`schema_nodes`:
 
-    Both schemas declare ``integer``, ``unsignedInt`` and ``positiveInt`` (and the inline ``valueInteger``-style
-    copies in Extension and other choice elements) as ``"type": "number"`` with a ``pattern``; ``pattern`` applies only
-    to strings, so ``1.5``, ``-1`` as an ``unsignedInt`` or ``0`` as a ``positiveInt`` pass. Every number-typed
-    schema node carrying one of those definitions' patterns gets the equivalent ``type``/``minimum``/``maximum``
-    (the 32-bit range is the FHIR datatype definition's).
+    * a ``pattern`` with a lone brace is escaped (:func:`pattern_rewrites`);
+    * a definition with ``properties`` but no ``type`` gets ``"type": "object"``: the R4 schema declares no ``type``
+      on its complex types and resources (R5 declares ``object`` on all 835), and ``properties`` only constrain
+      objects, so a number, string, ``null`` or list where a ``CodeableConcept`` belongs passed;
+    * a ``"type": "number"`` node with the ``pattern`` of ``integer``/``unsignedInt``/``positiveInt`` (the
+      definitions and their inline ``valueInteger``-style copies) gets ``type: integer`` and the datatype's
+      ``minimum``/``maximum``: ``pattern`` applies only to strings, so ``1.5``, ``-1`` as an ``unsignedInt`` or
+      ``0`` as a ``positiveInt`` passed (the 32-bit range is the FHIR datatype definition's).
     """
+    import orjson
+
+    schema = orjson.loads(schema_path(*_SCHEMA_FILES[_check_version(version)]).read_bytes())
     defs = schema.get("definitions", {})
-    by_pattern = {defs[name]["pattern"]: (name, rule) for name, rule in _INTEGER_RULES.items()
-                  if isinstance(defs.get(name), dict) and "pattern" in defs[name]}
-    amended: set[str] = set()
-
-    def visit(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            hit = by_pattern.get(node.get("pattern")) if node.get("type") == "number" else None
-            if hit is not None:
-                node.update(hit[1])
-                amended.add(f"{where}:{hit[0]}")
-            for key, value in node.items():
-                visit(value, key if where == "" else where)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value, where)
-
-    for name, definition in defs.items():
-        visit(definition, name)
-    return tuple(sorted(amended))
-
-
-def _add_object_types(schema: JSON) -> tuple[str, ...]:
-    """Give every definition with ``properties`` but no ``type`` the ``"type": "object"`` it means; return their names.
-
-    The R4 schema declares no ``type`` on its complex-type and resource definitions (R5 declares ``object`` on all
-    835), and ``properties``/``additionalProperties`` only constrain objects, so under the R4 schema a number, a
-    string, ``null`` or a list where a ``CodeableConcept`` or an ``Extension`` belongs passes. FHIR JSON represents
-    every complex element as an object, so this states what the definitions mean; nothing else is changed.
-    """
-    added = []
-    for name, definition in schema.get("definitions", {}).items():
-        if isinstance(definition, dict) and "properties" in definition and "type" not in definition:
-            definition["type"] = "object"
-            added.append(name)
-    return tuple(added)
+    integers = {defs[n]["pattern"]: (n, rule) for n, rule in _INTEGER_RULES.items()
+                if isinstance(defs.get(n), dict) and "pattern" in defs[n]}
+    found: dict[str, list[tuple[str, JSON]]] = {}
+    objects: list[str] = []
+    numbers: set[str] = set()
+    for name, pointer, node in schema_nodes(schema):
+        if node is defs[name] and "properties" in node and "type" not in node:
+            node["type"] = "object"
+            objects.append(name)
+        pattern = node.get("pattern")
+        if not isinstance(pattern, str):
+            continue
+        found.setdefault(pattern, []).append((f"{pointer}/pattern", node))
+        if node.get("type") == "number" and (hit := integers.get(pattern)) is not None:
+            node.update(hit[1])
+            numbers.add(f"{name}:{hit[0]}")
+    rewrites = []
+    for pattern, places in found.items():
+        if (fixed := _escape_lone_braces(pattern)) != pattern:
+            for _, node in places:
+                node["pattern"] = fixed
+            rewrites.append((pattern, fixed, tuple(where for where, _ in places)))
+    return schema, tuple(rewrites), (*objects, *sorted(numbers))
 
 
 def load_schema(version: str) -> JSON:
@@ -269,9 +239,6 @@ def resource_types(version: str) -> frozenset[str]:
     return frozenset(load_schema(version)["discriminator"]["mapping"])
 
 
-_RESOURCE_LIST = "#/definitions/ResourceList"
-
-
 @cache
 def _resource_slots(version: str) -> dict[str, dict[str, tuple[str, str | None, bool]]]:
     """For each definition: the properties that hold nested resources or lead to definitions that do.
@@ -279,40 +246,22 @@ def _resource_slots(version: str) -> dict[str, dict[str, tuple[str, str | None, 
     Value per property: ``("resource", None, is_array)`` for a ``ResourceList`` slot, or
     ``("element", <definition>, is_array)`` for a backbone element that (transitively) has such slots.
     """
-    defs = load_schema(version)["definitions"]
+    from trialexport.validators.schemagraph import links, reaching
+
     types = resource_types(version)
-
-    def target(prop: JSON) -> tuple[str | None, bool]:
-        if "$ref" in prop:
-            return prop["$ref"], False
-        items = prop.get("items")
-        if prop.get("type") == "array" and isinstance(items, dict) and "$ref" in items:
-            return items["$ref"], True
-        return None, False
-
     direct: dict[str, dict[str, tuple[str, str | None, bool]]] = {}
-    links: dict[str, dict[str, tuple[str, bool]]] = {}
-    for name, d in defs.items():
-        for prop, sub in (d.get("properties") or {}).items():
-            ref, is_array = target(sub)
-            if ref == _RESOURCE_LIST:
+    inner: dict[str, dict[str, tuple[str, bool]]] = {}
+    for name, props in links(version).items():
+        for prop, (target, is_array) in props.items():
+            if target == "ResourceList":
                 direct.setdefault(name, {})[prop] = ("resource", None, is_array)
-            elif ref and ref.startswith("#/definitions/"):
-                t = ref.rsplit("/", 1)[1]
-                if t not in types and t != "ResourceList":
-                    links.setdefault(name, {})[prop] = (t, is_array)
-    has_slots = set(direct)
-    changed = True
-    while changed:
-        changed = False
-        for name, props in links.items():
-            if name not in has_slots and any(t in has_slots for t, _ in props.values()):
-                has_slots.add(name)
-                changed = True
+            elif target not in types:
+                inner.setdefault(name, {})[prop] = (target, is_array)
+    has_slots = reaching(direct, inner)
     plan: dict[str, dict[str, tuple[str, str | None, bool]]] = {}
     for name in has_slots:
         slots = dict(direct.get(name, {}))
-        for prop, (t, is_array) in links.get(name, {}).items():
+        for prop, (t, is_array) in inner.get(name, {}).items():
             if t in has_slots:
                 slots[prop] = ("element", t, is_array)
         plan[name] = slots
