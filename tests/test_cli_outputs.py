@@ -40,14 +40,14 @@ def test_write_failure_is_a_record_error_and_the_batch_goes_on(tmp_path, monkeyp
     from trialexport import atomic, convert
     from trialexport.targets import Options
 
-    real = atomic.write_atomic
+    real = atomic.stage
 
     def flaky(path, data, **kw):
         if "NCT04318600" in str(path):
             raise OSError(28, "No space left on device")
         return real(path, data, **kw)
 
-    monkeypatch.setattr(atomic, "write_atomic", flaky)
+    monkeypatch.setattr(atomic, "stage", flaky)
     outcomes = list(convert.convert_paths([str(SEED_PAGE), str(CORPUS[0])], ["model"], str(tmp_path), Options()))
     assert [o.ok for o in outcomes] == [False, True]
     (err,) = [d for d in outcomes[0].diagnostics if d.is_error]

@@ -55,3 +55,33 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch)
         atomic.write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_workers_stage_and_the_main_process_commits_first_occurrences_only(tmp_path):
+    """A zip converted with workers: each member decoded in a worker, outputs staged there and committed by the main
+    process in input order; a later member repeating a study id leaves the first one's files and no temporary file."""
+    import json
+    import zipfile
+
+    first = json.loads(CORPUS[0].read_bytes())
+    again = json.loads(CORPUS[1].read_bytes())
+    again["protocolSection"]["identificationModule"]["nctId"] = CORPUS[0].stem  # same id, other study
+    src = tmp_path / "in.zip"
+    with zipfile.ZipFile(src, "w") as zf:
+        zf.writestr("a.json", json.dumps(first))
+        for i, path in enumerate(CORPUS[2:6]):
+            zf.writestr(f"b{i}.json", path.read_bytes())
+        zf.writestr("z.json", json.dumps(again))
+    out = {}
+    for jobs in ("1", "2"):
+        out[jobs] = tmp_path / f"j{jobs}"
+        run = _run("convert", str(src), "--to", "all", "-o", str(out[jobs]), "--jobs", jobs)
+        assert run.returncode == 1 and b"READ-DUPLICATE" in run.stderr, run.stderr
+        assert not list(out[jobs].glob(".*.part"))
+    names = sorted(p.name for p in out["1"].iterdir() if not p.name.startswith("."))
+    assert len(names) == 5 * 4 and names == sorted(p.name for p in out["2"].iterdir() if not p.name.startswith("."))
+    for name in names:
+        assert (out["1"] / name).read_bytes() == (out["2"] / name).read_bytes()
+    title = first["protocolSection"]["identificationModule"]["briefTitle"]
+    assert title in json.loads((out["2"] / f"{CORPUS[0].stem}.fhir-r5.json").read_bytes())["entry"][0]["resource"][
+        "title"]

@@ -26,9 +26,20 @@ _FILE_MODE = _file_mode()
 
 def write_atomic(path: str | Path, data: bytes, *, durable: bool = False) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    commit(stage(path, data, durable=durable), path)
+
+
+def stage(path: str | Path, data: bytes, *, durable: bool = False, owner: int | None = None) -> str:
+    """Write ``data`` to a new temporary ``.<name>.<pid>.<random>.part`` file beside ``path``; return its path.
+
+    :func:`commit` renames it into place; :func:`discard` drops it. Used directly when one process writes and
+    another decides (bulk conversion: workers stage, the main process commits in input order); ``owner`` is the
+    pid put in the name (default: this process), the process whose death makes the file stale.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
+    pid = os.getpid() if owner is None else owner
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{pid}.", suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; outputs get the usual permissions
         with os.fdopen(fd, "wb") as fh:
@@ -36,8 +47,22 @@ def write_atomic(path: str | Path, data: bytes, *, durable: bool = False) -> Non
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        discard(tmp)
         raise
+    return tmp
+
+
+def commit(part: str, path: str | Path) -> None:
+    """Rename a staged file into place (atomic on POSIX); on failure the staged file is removed."""
+    try:
+        os.replace(part, path)
+    except BaseException:
+        discard(part)
+        raise
+
+
+def discard(part: str) -> None:
+    """Remove a staged file, if it is still there."""
+    with contextlib.suppress(OSError):
+        os.unlink(part)

@@ -178,10 +178,10 @@ def convert(
     failed = skipped = 0
     _terminate_as_interrupt()
     report_stream = sys.stdout if out != "-" else sys.stderr
+    running = convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict, stdout=sys.stdout.buffer,
+                            jobs=jobs or os.cpu_count() or 1, resume=resume)
     try:
-        for outcome in convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict,
-                                     stdout=sys.stdout.buffer, jobs=jobs or os.cpu_count() or 1,
-                                     resume=resume):
+        for outcome in running:
             progress.tick()
             failed += not outcome.ok
             skipped += outcome.skipped
@@ -195,11 +195,12 @@ def convert(
             if report_path or report_format == "json":
                 outcomes.append(outcome.to_dict())
     except KeyboardInterrupt as exc:
+        running.close()  # stops the workers, so none is still writing a temporary file
         progress.done()
         if out != "-":
             from .convert import remove_stale_parts
 
-            remove_stale_parts(out)  # a temporary file the interrupt caught between creation and rename
+            remove_stale_parts(out)  # temporary files staged for records the interrupt caught before commit
         click.echo("interrupted: files already written are complete; re-run with --resume to finish", err=True)
         sys.exit(143 if isinstance(exc, Terminated) else 130)
     progress.done()

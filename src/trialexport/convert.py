@@ -6,6 +6,7 @@ and only outputs that passed validation are written (to a temporary name, then r
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -114,20 +115,42 @@ class _Plan:
     strict: bool
     resume_dir: str | None  # skip records whose outputs in this folder are current
     fresh_after: float  # outputs older than this (tool/mapping change) are not current
+    out_dir: str | None  # outputs are staged here (temporary files) for the main process to commit; None: stdout
+    owner: int  # pid of the main process, named in staged files (they are stale once it is gone)
 
 
-def _work(job: tuple[Any, str, float, _Plan]) -> tuple[RecordOutcome, dict[str, bytes]]:
-    """One unit of work (runs in a worker process with ``--jobs``): a raw record -> outcome + outputs."""
-    from .readers import result_from_raw
+# A converted record: its outcome and, per target, the output bytes (stdout) or (staged file, final path).
+Converted = tuple[RecordOutcome, dict[str, Any]]
+
+
+def _work(job: tuple[Any, str, float, _Plan]) -> list[Converted]:
+    """One unit of work (runs in a worker process with ``--jobs``): a raw record, or a still undecoded zip member /
+    NDJSON line, -> one converted record per record it holds, outputs staged beside their final names."""
+    from .readers.containers import expand
 
     raw, display, input_mtime, plan = job
     try:
+        records = list(expand(raw))
+    except Exception as exc:  # a reader bug must not stop the batch; say so clearly
+        return [_crashed(raw, display, exc)]
+    return [_convert_one(rec, display, input_mtime, plan) for rec in records]
+
+
+def _crashed(raw: Any, display: str, exc: Exception) -> Converted:
+    outcome = RecordOutcome(display, getattr(raw, "record", ""), None)
+    outcome.diagnostics.append(error("READ-CRASH", f"internal error while reading: {exc!r}", file=display,
+                                     record=outcome.record or None))
+    return outcome, {}
+
+
+def _convert_one(raw: Any, display: str, input_mtime: float, plan: _Plan) -> Converted:
+    from .atomic import stage
+    from .readers import result_from_raw
+
+    try:
         res = result_from_raw(raw, display)
     except Exception as exc:  # a reader bug must not stop the batch; say so clearly
-        outcome = RecordOutcome(display, getattr(raw, "record", ""), None)
-        outcome.diagnostics.append(error("READ-CRASH", f"internal error while reading: {exc!r}", file=display,
-                                         record=outcome.record or None))
-        return outcome, {}
+        return _crashed(raw, display, exc)
     if plan.resume_dir and res.trial is not None and res.trial.study_id:
         stamp = max(plan.fresh_after, input_mtime)
         paths = [Path(plan.resume_dir) / output_name(res.trial.study_id, t, plan.options) for t in plan.targets]
@@ -136,7 +159,22 @@ def _work(job: tuple[Any, str, float, _Plan]) -> tuple[RecordOutcome, dict[str, 
             outcome.skipped = True
             outcome.written = {t: str(p) for t, p in zip(plan.targets, paths, strict=True)}
             return outcome, {}
-    return convert_result(res, plan.targets, plan.options, strict=plan.strict)
+    outcome, outputs = convert_result(res, plan.targets, plan.options, strict=plan.strict)
+    if plan.out_dir is None or not outputs:
+        return outcome, outputs
+    staged: dict[str, Any] = {}
+    for target, data in outputs.items():
+        path = Path(plan.out_dir) / output_name(outcome.study_id or "study", target, plan.options)
+        try:
+            staged[target] = (stage(path, data, owner=plan.owner), str(path))
+        except OSError as exc:  # disk full, permissions, ...: this output fails, the batch goes on
+            outcome.diagnostics.append(_write_error(outcome, target, path, exc))
+    return outcome, staged
+
+
+def _write_error(outcome: RecordOutcome, target: str, path: Path | str, exc: OSError) -> Diagnostic:
+    return error("IO-WRITE", f"cannot write {path}: {exc.strerror or exc}", file=outcome.file,
+                 record=outcome.record, target=target)
 
 
 def bounded_imap(pool: Any, func: Any, items: Iterable[Any], window: int) -> Iterator[Any]:
@@ -193,7 +231,7 @@ def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[t
 
     for path in inputs:
         mtime = _mtime(Path(path)) if path != "-" else float("inf")
-        for raw in iter_raw(path, fmt, str(path)):
+        for raw in iter_raw(path, fmt, str(path), defer=True):
             yield raw, str(path), mtime, plan
 
 
@@ -254,8 +292,6 @@ def remove_stale_parts(out_dir: str) -> int:
 
     A part file of another live run (same folder, same time) is left alone.
     """
-    import os
-
     count = 0
     for part in Path(out_dir).glob(".*.part"):
         fields = part.name.rsplit(".", 3)  # ['.<name>', '<pid>', '<random>', 'part']
@@ -268,15 +304,18 @@ def remove_stale_parts(out_dir: str) -> int:
 
 
 def _alive(pid: int) -> bool:
-    import os
-
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[:1] != [b"Z"]
+    except OSError:  # no /proc (not Linux): trust kill(pid, 0)
+        return True
 
 
 def convert_paths(
@@ -293,22 +332,24 @@ def convert_paths(
 ) -> Iterator[RecordOutcome]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
-    With ``jobs > 1`` records are mapped and validated in worker processes; reading, the
-    duplicate check and writing stay in this process, in input order, so outputs are the
-    same bytes whatever the number of jobs. ``out_dir`` of ``None`` or ``"-"`` writes to
+    With ``jobs > 1`` records are decoded, mapped, validated and staged (written under a
+    temporary name) in worker processes; splitting the input, the duplicate check and
+    committing (renaming staged files into place) stay in this process, in input order, so
+    outputs are the same bytes whatever the number of jobs. ``out_dir`` of ``None`` or ``"-"`` writes to
     ``stdout`` (a binary stream). A study id seen twice in one batch is converted once: the
     first occurrence wins, later ones are errors. With ``resume``, a record whose outputs all
     exist and are newer than its input and than the tool's code/tables is skipped (atomic
     writes guarantee an existing output is complete).
     """
-    from .atomic import write_atomic
+    from .atomic import commit, discard
 
     seen: dict[str, str] = {}
     to_files = out_dir not in (None, "-")
     if to_files:
         remove_stale_parts(str(out_dir))
     fresh_after = max(tool_stamp(), settings_marker(str(out_dir), options)) if to_files else 0.0
-    plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None, fresh_after)
+    plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None, fresh_after,
+                 str(out_dir) if to_files else None, os.getpid())
     work: Iterator[Any] = _jobs_for(inputs, fmt, plan)
     pool = None
     if jobs > 1:  # worth workers only if there are at least two records: peek (the input stays streamed)
@@ -322,13 +363,16 @@ def convert_paths(
 
         warm_up(targets, options)  # forked workers inherit the loaded schemas, tables and compiled validators
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
-        results: Iterator[tuple[RecordOutcome, dict[str, bytes]]] = bounded_imap(pool, _work, work, 16 * jobs)
+        batches: Iterator[list[Converted]] = bounded_imap(pool, _work, work, 16 * jobs)
     else:
-        results = map(_work, work)
+        batches = map(_work, work)
     try:
-        for outcome, outputs in results:
+        for outcome, outputs in (converted for batch in batches for converted in batch):
             sid = outcome.study_id
             if sid is not None and sid in seen:
+                for item in outputs.values():
+                    if isinstance(item, tuple):
+                        discard(item[0])
                 outcome.written.clear()
                 outcome.coverage.clear()
                 outcome.diagnostics.append(
@@ -339,21 +383,19 @@ def convert_paths(
                 continue
             if sid is not None:
                 seen[sid] = f"{outcome.file} {outcome.record}".strip()
-            for target, data in outputs.items():
-                assert sid is not None
-                if out_dir in (None, "-"):
-                    stdout.write(data)
+            for target, item in outputs.items():
+                if not to_files:
+                    stdout.write(item)
                     stdout.flush()
                     outcome.written[target] = "-"
-                else:
-                    path = Path(out_dir) / output_name(sid, target, options)
-                    try:
-                        write_atomic(path, data)
-                    except OSError as exc:  # disk full, permissions, ...: this output fails, the batch goes on
-                        outcome.diagnostics.append(error("IO-WRITE", f"cannot write {path}: {exc.strerror or exc}",
-                                                         file=outcome.file, record=outcome.record, target=target))
-                        continue
-                    outcome.written[target] = str(path)
+                    continue
+                part, path = item
+                try:
+                    commit(part, path)
+                except OSError as exc:  # the batch goes on
+                    outcome.diagnostics.append(_write_error(outcome, target, path, exc))
+                    continue
+                outcome.written[target] = path
             yield outcome
     finally:
         if pool is not None:

@@ -5,6 +5,10 @@ study, a ``{"studies": [...]}`` page (streamed when large), a JSON array, NDJSON
 (streamed line by line), a zip of JSON members (streamed member by member, with limits
 against zip bombs and unsafe names), a study-page text, or a YAML/JSON model file.
 Each failure becomes a RawRecord of kind ``"error"`` so the batch goes on.
+
+With ``defer=True`` a zip member or an NDJSON line is handed out undecoded (kind ``"member"``/``"line"``) and
+:func:`expand` decodes it later: bulk conversion decodes in its worker processes, so the main process only splits
+the input.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ MODEL_KEYS = frozenset(
 
 @dataclass(slots=True)
 class RawRecord:
-    kind: str  # "ctgov" | "page" | "model" | "error"
+    kind: str  # "ctgov" | "page" | "model" | "error"; deferred: "member" | "line" (see expand)
     record: str
     obj: Any = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -50,10 +54,13 @@ def _fail(record: str, code: str, message: str, **where: Any) -> RawRecord:
     return RawRecord("error", record, None, [error(code, message, **where)])
 
 
-def iter_raw(path: str | Path, fmt: str | None, display: str) -> Iterator[RawRecord]:
-    """Records of a file on disk (``"-"``: stdin), streamed where the container allows."""
+def iter_raw(path: str | Path, fmt: str | None, display: str, *, defer: bool = False) -> Iterator[RawRecord]:
+    """Records of a file on disk (``"-"``: stdin), streamed where the container allows.
+
+    ``defer``: zip members and NDJSON lines come undecoded; pass each record through :func:`expand`.
+    """
     if str(path) == "-":
-        yield from iter_raw_bytes(sys.stdin.buffer.read(), fmt, display)
+        yield from iter_raw_bytes(sys.stdin.buffer.read(), fmt, display, defer=defer)
         return
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below
@@ -64,13 +71,13 @@ def iter_raw(path: str | Path, fmt: str | None, display: str) -> Iterator[RawRec
         head = fh.read(HEAD)
         if head[:4] == b"PK\x03\x04":
             fh.seek(0)
-            yield from _iter_zip(fh, fmt)
+            yield from _iter_zip(fh, fmt, defer)
             return
         size = os.fstat(fh.fileno()).st_size
         kind = _sniff(head)
         if kind == "ndjson":
             fh.seek(0)
-            yield from _iter_ndjson(fh)
+            yield from _iter_ndjson(fh, "", defer)
         elif kind == "json" and size > STREAM_PAGE_ABOVE and b'"studies"' in head:
             fh.seek(0)
             yield from _iter_page_stream(fh)
@@ -78,14 +85,14 @@ def iter_raw(path: str | Path, fmt: str | None, display: str) -> Iterator[RawRec
             yield from iter_raw_bytes(head + fh.read(), fmt, display)
 
 
-def iter_raw_bytes(data: bytes, fmt: str | None, display: str) -> Iterator[RawRecord]:
-    """Records of an in-memory input."""
+def iter_raw_bytes(data: bytes, fmt: str | None, display: str, *, defer: bool = False) -> Iterator[RawRecord]:
+    """Records of an in-memory input (``defer``: as in :func:`iter_raw`)."""
     if data[:4] == b"PK\x03\x04":
-        yield from _iter_zip(io.BytesIO(data), fmt)
+        yield from _iter_zip(io.BytesIO(data), fmt, defer)
         return
     kind = _sniff(data[:HEAD])
     if kind == "ndjson":
-        yield from _iter_ndjson(io.BytesIO(data))
+        yield from _iter_ndjson(io.BytesIO(data), "", defer)
         return
     text, problem = _decode(data)
     if problem is not None:
@@ -328,26 +335,43 @@ def _trail_path(trail: Any) -> str:
     return path if len(path) <= 80 else path[:60] + "..." + path[-17:]
 
 
-def _iter_ndjson(fh: IO[bytes], prefix: str = "") -> Iterator[RawRecord]:
+def expand(raw: RawRecord) -> Iterator[RawRecord]:
+    """The records a deferred zip member or NDJSON line holds (decoded now); any other record as it is."""
+    if raw.kind == "member":
+        yield from _member_records(raw.record, *raw.obj)
+    elif raw.kind == "line":
+        yield from _line_records(raw.record, *raw.obj)
+    else:
+        yield raw
+
+
+def _iter_ndjson(fh: IO[bytes], prefix: str = "", defer: bool = False) -> Iterator[RawRecord]:
     for lineno, line in enumerate(fh, 1):
         if not line.strip():
             continue
         record = f"{prefix}line {lineno}"
-        notes: list[Diagnostic] = []
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            if "surrogate" in exc.msg:
-                obj, notes = loads_with_surrogates(line.decode("utf-8", "replace"))
-            if not notes:
-                yield _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=lineno, col=exc.colno)
-                continue
-        except RecursionError:
-            yield _fail(record, "READ-JSON", "JSON nested too deeply", line=lineno)
-            continue
-        for rec in _classify(obj, record, None):
-            rec.diagnostics[:0] = notes
-            yield rec
+        if defer:
+            yield RawRecord("line", record, (lineno, line))
+        else:
+            yield from _line_records(record, lineno, line)
+
+
+def _line_records(record: str, lineno: int, line: bytes) -> Iterator[RawRecord]:
+    notes: list[Diagnostic] = []
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" in exc.msg:
+            obj, notes = loads_with_surrogates(line.decode("utf-8", "replace"))
+        if not notes:
+            yield _fail(record, "READ-JSON", f"malformed JSON: {exc.msg}", line=lineno, col=exc.colno)
+            return
+    except RecursionError:
+        yield _fail(record, "READ-JSON", "JSON nested too deeply", line=lineno)
+        return
+    for rec in _classify(obj, record, None):
+        rec.diagnostics[:0] = notes
+        yield rec
 
 
 def _iter_page_stream(fh: IO[bytes]) -> Iterator[RawRecord]:
@@ -361,7 +385,7 @@ def _iter_page_stream(fh: IO[bytes]) -> Iterator[RawRecord]:
         yield _fail(f"#{i + 2}", "READ-JSON", f"malformed JSON in page after study #{i + 1}: {exc}")
 
 
-def _iter_zip(fh: IO[bytes], fmt: str | None) -> Iterator[RawRecord]:
+def _iter_zip(fh: IO[bytes], fmt: str | None, defer: bool = False) -> Iterator[RawRecord]:
     try:
         zf = zipfile.ZipFile(fh)
         members = zf.infolist()
@@ -396,17 +420,24 @@ def _iter_zip(fh: IO[bytes], fmt: str | None) -> Iterator[RawRecord]:
             if len(data) > MAX_MEMBER_BYTES:
                 yield _fail(name, "READ-ZIP-BOMB", f"member larger than {MAX_MEMBER_BYTES} bytes: refused")
                 continue
-            if _sniff(data[:HEAD]) == "ndjson":
-                yield from _iter_ndjson(io.BytesIO(data), f"{name} ")
-                continue
-            text, problem = _decode(data)
-            if problem is not None:
-                problem.record = name
-                yield problem
-                continue
-            assert text is not None
-            for rec in _from_text(text, fmt, name):
-                if data[:3] == b"\xef\xbb\xbf":
-                    bom = warning("READ-BOM", "member starts with a UTF-8 byte-order mark (ignored)")
-                    rec.diagnostics.insert(0, bom)
-                yield rec
+            if defer:
+                yield RawRecord("member", name, (data, fmt))
+            else:
+                yield from _member_records(name, data, fmt)
+
+
+def _member_records(name: str, data: bytes, fmt: str | None) -> Iterator[RawRecord]:
+    if _sniff(data[:HEAD]) == "ndjson":
+        yield from _iter_ndjson(io.BytesIO(data), f"{name} ")
+        return
+    text, problem = _decode(data)
+    if problem is not None:
+        problem.record = name
+        yield problem
+        return
+    assert text is not None
+    for rec in _from_text(text, fmt, name):
+        if data[:3] == b"\xef\xbb\xbf":
+            bom = warning("READ-BOM", "member starts with a UTF-8 byte-order mark (ignored)")
+            rec.diagnostics.insert(0, bom)
+        yield rec
