@@ -22,13 +22,6 @@ def seed_trial():
     return res.trial
 
 
-@pytest.fixture(scope="module")
-def all_trials(corpus_trials, seed_trial):
-    trials = {name: res.trial for name, res in corpus_trials.items()}
-    trials["seed-page"] = seed_trial
-    return trials
-
-
 @pytest.mark.parametrize("version", ["r5", "r4"])
 def test_every_record_gives_a_valid_bundle(all_trials, version):
     assert len(all_trials) == len(CORPUS) + 1

@@ -4,11 +4,10 @@ no silent drops, deterministic, robust to characters XML 1.0 forbids."""
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS, SEED_PAGE
+from conftest import CORPUS
 from lxml import etree
 
 from trialexport.coverage import populated_leaves
-from trialexport.readers import read_path
 from trialexport.targets import Options
 from trialexport.validators.odm import validate_odm
 from trialexport.writers.odm import build_odm, write_odm20, write_odm132
@@ -16,15 +15,6 @@ from trialexport.writers.odm import build_odm, write_odm20, write_odm132
 WRITERS = {"1.3.2": write_odm132, "2.0": write_odm20}
 ODMLIB_MODEL = {"1.3.2": "odm_1_3_2", "2.0": "odm_2_0"}
 NO_ROW = "no mapping row for this field"
-
-
-@pytest.fixture(scope="session")
-def all_trials(corpus_trials):
-    """Corpus records and the seed study page: {id: Trial}."""
-    trials = {k: r.trial for k, r in corpus_trials.items()}
-    (seed,) = list(read_path(SEED_PAGE))
-    trials["seed-page"] = seed.trial
-    return trials
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -20,16 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 SCRIPT = ROOT / "scripts" / "refresh_schemas.py"
 XS = "{http://www.w3.org/2001/XMLSchema}"
-
-
-@pytest.fixture(scope="module")
-def refresh() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("refresh_schemas", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses need the module registered while it executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_vendored_file_matches_provenance(refresh: ModuleType) -> None:

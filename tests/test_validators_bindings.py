@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import orjson
 import pytest
-from conftest import CORPUS, SEED_PAGE
+from conftest import CORPUS
 
 from trialexport.targets import Options, writer
 from trialexport.validators.bindings import binding_errors, load_bindings, required_codes
 from trialexport.validators.fhir import ENGINES, _pieces, load_schema, validate_fhir
 from trialexport.validators.schemagraph import element_paths
-
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "refresh_schemas.py"
-
-
-@pytest.fixture(scope="module")
-def refresh() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("refresh_schemas_bindings", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _codes(found):
@@ -286,16 +269,6 @@ def test_generator_expands_value_sets_and_lists_what_it_cannot(refresh):
 
 
 # --------------------------------------------------------------------------- the writers' real outputs
-
-
-@pytest.fixture(scope="module")
-def all_trials(corpus_trials):
-    from trialexport.readers import read_path
-
-    trials = {name: res.trial for name, res in corpus_trials.items()}
-    (seed,) = list(read_path(SEED_PAGE))
-    trials["seed-page"] = seed.trial
-    return trials
 
 
 @pytest.mark.parametrize("version", ["r5", "r4"])

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import sys
 import tarfile
-from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -15,19 +12,6 @@ import pytest
 from trialexport.targets import Options, writer
 from trialexport.validators.fhir import validate_fhir
 from trialexport.validators.required import load_required
-
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "refresh_schemas.py"
-
-
-@pytest.fixture(scope="module")
-def refresh() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("refresh_schemas_required", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _required(found):
