@@ -71,8 +71,8 @@ def per_study() -> dict[str, list[float]]:
     The floor is what any converter must pay: orjson parse of the input + orjson dump of the JSON outputs
     (the XML outputs count as bytes already made).
     """
+    from trialexport.formats.base import ALL_EXPORTS, Options, writer
     from trialexport.readers import read_path
-    from trialexport.targets import ALL_EXPORTS, Options, writer
 
     out: dict[str, list[float]] = {"floor": [], "full": [], "full + --model-check": []}
     list(read_path(CORPUS[0]))

@@ -28,8 +28,8 @@ def _ms(fn: Callable[[], Any], repeat: int = 3) -> float:
 
 
 def main(argv: list[str]) -> int:
+    from trialexport.formats.base import TARGETS, Options, writer
     from trialexport.readers import read_path
-    from trialexport.targets import TARGETS, Options, writer
 
     files = argv or sorted(str(p) for p in (ROOT / "tests" / "data" / "ctgov-v2").glob("*.json"))
     trials = [r.trial for f in files for r in read_path(f) if r.trial is not None]
@@ -42,8 +42,8 @@ def main(argv: list[str]) -> int:
             rows.append((target, "-", "-", "-", f"not importable: {exc.__class__.__name__}"))
             continue
         if target.startswith("fhir-"):
-            from trialexport.validators.fhir import validate_fhir, validate_fhir_models
-            from trialexport.writers.fhir import map_bundle, serialize
+            from trialexport.formats.fhir.bundle import map_bundle, serialize
+            from trialexport.formats.fhir.validation.validate import validate_fhir, validate_fhir_models
 
             version = target[5:]
             bundles = [map_bundle(t, version)[0] for t in trials]

@@ -24,11 +24,11 @@ conformance resources):
 * ``fhir-r<N>/required-bindings.json``: every ``code`` element of every resource and datatype with a ``required``
   binding, with the codes of its value set expanded from the package's ValueSets and CodeSystems; value sets that
   cannot be expanded from the package are listed under ``skipped`` with the reason. Read by
-  ``trialexport.validators.bindings`` (``FHIR-BINDING``).
+  ``trialexport.formats.fhir.validation.bindings`` (``FHIR-BINDING``).
 * ``fhir-r<N>/required-elements.json``: every element with ``min >= 1`` (snapshot elements), per parent path, with
   the JSON names that satisfy it (one per type for a choice element ``value[x]``), and every choice element with
-  its JSON names (at most one may be present). Read by ``trialexport.validators.required`` (``FHIR-REQUIRED``,
-  ``FHIR-CHOICE``).
+  its JSON names (at most one may be present). Read by ``trialexport.formats.fhir.validation.required``
+  (``FHIR-REQUIRED``, ``FHIR-CHOICE``).
 
 ``--check`` exits 1 when a listed file is missing or differs, or when a file in one of the folders this script
 manages (:data:`MANAGED`) is not listed. Other files under ``schemas/`` belong to the project and are left alone.
@@ -273,8 +273,8 @@ def bindings_table(version: str, members: dict[str, bytes]) -> bytes:
         "about": (
             f"Required bindings of code elements of the FHIR {release} resources and datatypes, "
             f"{GENERATED} of {package} {release} by scripts/refresh_schemas.py; enforced by "
-            "trialexport.validators.bindings. 'coded': required bindings on Coding/CodeableConcept elements (not "
-            "enforced). 'skipped': bindings whose value set cannot be expanded from the package."
+            "trialexport.formats.fhir.validation.bindings. 'coded': required bindings on Coding/CodeableConcept "
+            "elements (not enforced). 'skipped': bindings whose value set cannot be expanded from the package."
         ),
         "fhirVersion": release,
         "source": source,
@@ -317,10 +317,10 @@ def required_table(version: str, members: dict[str, bytes]) -> bytes:
         "about": (
             f"Elements with cardinality min >= 1 and choice elements of the FHIR {release} resources and "
             f"datatypes, {GENERATED_REQUIRED} of {package} {release} by scripts/refresh_schemas.py; enforced by "
-            "trialexport.validators.required on every object present at the parent path. 'required': parent "
-            "element path -> element name -> the JSON property names that satisfy it (a choice element value[x] "
-            "lists one per type). 'choices': parent element path -> choice element -> its JSON property names, "
-            "of which at most one may be present (FHIR JSON: a choice element has one type)."
+            "trialexport.formats.fhir.validation.required on every object present at the parent path. "
+            "'required': parent element path -> element name -> the JSON property names that satisfy it (a choice "
+            "element value[x] lists one per type). 'choices': parent element path -> choice element -> its JSON "
+            "property names, of which at most one may be present (FHIR JSON: a choice element has one type)."
         ),
         "fhirVersion": release,
         "source": source,

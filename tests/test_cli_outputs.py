@@ -38,7 +38,7 @@ def test_resume_redoes_outputs_made_with_other_settings(tmp_path):
 
 def test_write_failure_is_a_record_error_and_the_batch_goes_on(tmp_path, monkeypatch):
     from trialexport import atomic, convert
-    from trialexport.targets import Options
+    from trialexport.formats.base import Options
 
     real = atomic.stage
 
@@ -57,7 +57,7 @@ def test_write_failure_is_a_record_error_and_the_batch_goes_on(tmp_path, monkeyp
 
 def test_odm_geo_positions_are_plain_decimals():
     import trialexport
-    from trialexport.validators.odm import validate_odm
+    from trialexport.formats.odm.validation import validate_odm
 
     trial = trialexport.read_trial(SEED_PAGE).model_copy(update={})
     data = trial.to_data()

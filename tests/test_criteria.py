@@ -1,6 +1,6 @@
 """Eligibility criteria splitting."""
 
-from trialexport.criteria import parse_criteria
+from trialexport.readers.criteria import parse_criteria
 
 
 def kinds(text):

@@ -6,9 +6,9 @@ import orjson
 import pytest
 from conftest import CORPUS, SEED_PAGE
 
-from trialexport.targets import Options
-from trialexport.validators.fhir import validate_fhir, validate_fhir_models
-from trialexport.writers.fhir import build_bundle, map_bundle, write_r4, write_r5
+from trialexport.formats.base import Options
+from trialexport.formats.fhir.bundle import build_bundle, map_bundle, write_r4, write_r5
+from trialexport.formats.fhir.validation.validate import validate_fhir, validate_fhir_models
 
 WRITERS = {"r5": write_r5, "r4": write_r4}
 
@@ -89,7 +89,7 @@ def test_build_bundle_and_to_fhir(seed_trial):
 
 def test_invalid_bundle_raises(seed_trial, monkeypatch):
     from trialexport.diagnostics import TrialExportError
-    from trialexport.writers import fhir
+    from trialexport.formats.fhir import bundle as fhir
 
     def broken(trial, version, bundle_type="collection"):
         bundle, diags = map_bundle(trial, version, bundle_type)

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import SEED_PAGE
 
-from trialexport.coverage import populated_leaves
-from trialexport.fhirmap import tables
-from trialexport.fhirmap.transforms import TRANSFORMS
-from trialexport.targets import Options
-from trialexport.writers.fhir import write_r4, write_r5
+from trialexport.formats.base import Options
+from trialexport.formats.fhir.bundle import write_r4, write_r5
+from trialexport.formats.fhir.mapping import tables
+from trialexport.formats.fhir.mapping.transforms import TRANSFORMS
+from trialexport.mapkit.coverage import populated_leaves
 
 
 @pytest.mark.parametrize("writer", [write_r5, write_r4], ids=["r5", "r4"])
@@ -48,8 +48,8 @@ def test_rows_are_well_formed(version):
 
 
 def test_mapping_doc_is_current():
-    from trialexport.generated import generate_all
-    from trialexport.mapping_docs import mapping_markdown
+    from trialexport.devtools.generated import generate_all
+    from trialexport.devtools.mapping_docs import mapping_markdown
 
     text = mapping_markdown()
     for name in ("fhir/researchstudy.csv", "fhir/not-carried.csv", "crosswalks/phase.csv", "readers/ctgov-v2.csv"):

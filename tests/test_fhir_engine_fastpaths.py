@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from trialexport.fhirmap.engine import _R4_SPACE, _needs_cleaning, uuid5_urn
-from trialexport.textclean import FORBIDDEN
+from trialexport.formats.fhir.mapping.engine import _R4_SPACE, _needs_cleaning, uuid5_urn
+from trialexport.mapkit.textclean import FORBIDDEN
 
 NAMES = ["", "https://clinicaltrials.gov/study/NCT04318600/ResearchStudy/nct04318600",
          "https://clinicaltrials.gov/study/X/Location/x-site-3", "é€😀 spaces\tand\nlines"]  # fmt: skip

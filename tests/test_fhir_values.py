@@ -11,7 +11,7 @@ import re
 import pytest
 from conftest import DATA, SEED_PAGE
 
-from trialexport.writers.fhir import map_bundle
+from trialexport.formats.fhir.bundle import map_bundle
 
 # Registry value -> FHIR code, as published (mapping reference section 7); independent of the tables under test.
 PHASE = {"NA": "n-a", "EARLY_PHASE1": "early-phase-1", "PHASE1": "phase-1", "PHASE2": "phase-2", "PHASE3": "phase-3",
@@ -216,8 +216,8 @@ def test_corpus_study_values(corpus_trials, nct, version):
 
 
 def test_time_frames_parse_to_ucum_durations():
-    from trialexport.fhirmap.engine import Context
-    from trialexport.fhirmap.transforms import duration
+    from trialexport.formats.fhir.mapping.engine import Context
+    from trialexport.formats.fhir.mapping.transforms import duration
 
     ctx = Context("r5", "x", "X", {})
     expected = {

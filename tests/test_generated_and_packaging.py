@@ -10,7 +10,7 @@ from conftest import ROOT
 
 
 def test_generated_files_are_current():
-    from trialexport.generated import generate_all
+    from trialexport.devtools.generated import generate_all
 
     assert generate_all(check=True, root=ROOT) == [], "run `trialexport generate` and commit the result"
 

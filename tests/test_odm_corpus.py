@@ -7,10 +7,10 @@ import pytest
 from conftest import CORPUS
 from lxml import etree
 
-from trialexport.coverage import populated_leaves
-from trialexport.targets import Options
-from trialexport.validators.odm import validate_odm
-from trialexport.writers.odm import build_odm, write_odm20, write_odm132
+from trialexport.formats.base import Options
+from trialexport.formats.odm.document import build_odm, write_odm20, write_odm132
+from trialexport.formats.odm.validation import validate_odm
+from trialexport.mapkit.coverage import populated_leaves
 
 WRITERS = {"1.3.2": write_odm132, "2.0": write_odm20}
 ODMLIB_MODEL = {"1.3.2": "odm_1_3_2", "2.0": "odm_2_0"}

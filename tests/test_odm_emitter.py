@@ -12,11 +12,11 @@ import pytest
 from conftest import CORPUS, ROOT, SEED_PAGE
 from lxml import etree
 
-from trialexport.odmmap import v20, v132
-from trialexport.odmmap.context import Ctx
-from trialexport.odmmap.xmltree import XML_LANG, Tree, serialize
+from trialexport.formats.odm.document import VERSIONS, build_tree
+from trialexport.formats.odm.mapping import v20, v132
+from trialexport.formats.odm.mapping.context import Ctx
+from trialexport.formats.odm.xmltree import XML_LANG, Tree, serialize
 from trialexport.readers import read_path
-from trialexport.writers.odm import VERSIONS, build_tree
 
 INPUTS = [*CORPUS, *sorted((ROOT / "fixtures" / "inputs").glob("*")), SEED_PAGE]
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"

@@ -9,9 +9,9 @@ import pytest
 from conftest import DATA, ROOT, SEED_PAGE
 from lxml import etree
 
+from trialexport.formats.base import Options
+from trialexport.formats.odm.document import write_odm20, write_odm132
 from trialexport.readers import read_path
-from trialexport.targets import Options
-from trialexport.writers.odm import write_odm20, write_odm132
 
 NS = {"1.3.2": {"o": "http://www.cdisc.org/ns/odm/v1.3"}, "2.0": {"o": "http://www.cdisc.org/ns/odm/v2.0"}}
 NCI = "nci:ExtCodeID"

@@ -2,7 +2,7 @@
 
 Trials are built from the pydantic classes in :mod:`trialexport.model`: empty optional sections, longer lists,
 non-BMP characters, combining marks, right-to-left text and partial dates (YYYY, YYYY-MM, valid YYYY-MM-DD).
-The FHIR part requires ``trialexport.writers.fhir``: if it cannot be imported the test fails, it never skips.
+The FHIR part requires ``trialexport.formats.fhir.bundle``: if it cannot be imported the test fails, it never skips.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialexport import crosswalk
+from trialexport.formats.base import Options, writer
+from trialexport.mapkit import crosswalk
 from trialexport.model import (
     Age,
     Arm,
@@ -33,7 +34,6 @@ from trialexport.model import (
     Status,
     Trial,
 )
-from trialexport.targets import Options, writer
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ODM_TARGETS = ("odm-1.3.2", "odm-2.0")
@@ -144,7 +144,7 @@ def _research_study(bundle: dict[str, Any]) -> dict[str, Any]:
 @SETTINGS
 @given(trials())
 def test_every_valid_model_gives_valid_fhir_and_r5_keeps_identity(trial: Trial) -> None:
-    import trialexport.writers.fhir  # noqa: F401 - must exist: an ImportError fails this test
+    import trialexport.formats.fhir.bundle  # noqa: F401 - must exist: an ImportError fails this test
 
     for target in FHIR_TARGETS:
         assert _errors(trial, target) == [], target

@@ -7,10 +7,10 @@ import json
 import pytest
 from conftest import CORPUS
 
-from trialexport.pathexpr import compile_path
+from trialexport.mapkit.pathexpr import compile_path
+from trialexport.mapkit.tables import load_table
 from trialexport.readers import read_bytes, read_path
 from trialexport.readers.ctgov import TABLE
-from trialexport.tables import load_table
 
 
 def _leaves(node, norm="", path=""):

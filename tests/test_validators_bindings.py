@@ -8,10 +8,10 @@ import orjson
 import pytest
 from conftest import CORPUS
 
-from trialexport.targets import Options, writer
-from trialexport.validators.bindings import binding_errors, load_bindings, required_codes
-from trialexport.validators.fhir import ENGINES, _pieces, load_schema, validate_fhir
-from trialexport.validators.schemagraph import element_paths
+from trialexport.formats.base import Options, writer
+from trialexport.formats.fhir.validation.bindings import binding_errors, load_bindings, required_codes
+from trialexport.formats.fhir.validation.schemagraph import element_paths
+from trialexport.formats.fhir.validation.validate import ENGINES, _pieces, load_schema, validate_fhir
 
 
 def _codes(found):

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from trialexport.validators import fhir
-from trialexport.validators.fhir import detect_fhir_version, validate_fhir, validate_fhir_models
+from trialexport.formats.fhir.validation import validate as fhir
+from trialexport.formats.fhir.validation.validate import detect_fhir_version, validate_fhir, validate_fhir_models
 
 ENGINES = ("rs", "py")
 DECIMAL_R5 = "^-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,17})?([eE][+-]?[0-9]{1,9}})?$"
@@ -279,7 +279,7 @@ def test_detect_version() -> None:
 
 def test_import_is_lazy() -> None:
     code = (
-        "import sys, trialexport.validators.fhir as f\n"
+        "import sys, trialexport.formats.fhir.validation.validate as f\n"
         "assert f._load.cache_info().currsize == 0\n"
         "assert not {'jsonschema_rs', 'jsonschema', 'fhir.resources', 'orjson'} & set(sys.modules)\n"
     )

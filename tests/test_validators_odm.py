@@ -11,9 +11,9 @@ import pytest
 from lxml import etree
 
 from trialexport.diagnostics import TrialExportError
-from trialexport.validators import odm
-from trialexport.validators.odm import detect_odm_version, validate_odm
-from trialexport.validators.xmlsafe import parse_xml
+from trialexport.formats.odm import validation as odm
+from trialexport.formats.odm.validation import detect_odm_version, validate_odm
+from trialexport.xmlsafe import parse_xml
 
 # Hand-written from the XSDs: the smallest useful study metadata in each version.
 ODM_132 = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -268,7 +268,7 @@ def test_malformed_xml_reports_line_and_column() -> None:
 
 
 def test_import_is_lazy() -> None:
-    code = "import trialexport.validators.odm as o\nassert o.odm_schema.cache_info().currsize == 0\n"
+    code = "import trialexport.formats.odm.validation as o\nassert o.odm_schema.cache_info().currsize == 0\n"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

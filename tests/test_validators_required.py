@@ -9,9 +9,9 @@ from types import ModuleType
 
 import pytest
 
-from trialexport.targets import Options, writer
-from trialexport.validators.fhir import validate_fhir
-from trialexport.validators.required import load_required
+from trialexport.formats.base import Options, writer
+from trialexport.formats.fhir.validation.required import load_required
+from trialexport.formats.fhir.validation.validate import validate_fhir
 
 
 def _required(found):

@@ -43,20 +43,20 @@ def __getattr__(name: str) -> Any:
 
 def to_model(trial: Trial, fmt: str = "json") -> bytes:
     """The trial in the model's own shape, as JSON or YAML bytes."""
-    from .writers.model import dump_model
+    from trialexport.formats.model import dump_model
 
     return dump_model(trial, fmt)
 
 
 def to_fhir(trial: Trial, version: str = "r5", bundle_type: str = "collection") -> dict[str, Any]:
     """A FHIR Bundle (``version`` "r5" or "r4") for the trial; raises TrialExportError if invalid."""
-    from .writers.fhir import build_bundle
+    from trialexport.formats.fhir.bundle import build_bundle
 
     return build_bundle(trial, version, bundle_type=bundle_type)
 
 
 def to_odm(trial: Trial, version: str = "1.3.2") -> bytes:
     """A CDISC ODM document (``version`` "1.3.2" or "2.0") for the trial; raises TrialExportError if invalid."""
-    from .writers.odm import build_odm
+    from trialexport.formats.odm.document import build_odm
 
     return build_odm(trial, version)

@@ -153,8 +153,9 @@ def convert(
       trialexport convert ctg-studies.json.zip --to all -o out/ --jobs 2 --resume --report report.json
       cat study.json | trialexport convert - --to model --model-format yaml
     """
+    from trialexport.formats.base import ALL_EXPORTS, Options
+
     from .convert import convert_paths
-    from .targets import ALL_EXPORTS, Options
 
     if report_path and not os.path.isdir(os.path.dirname(os.path.abspath(report_path))):
         raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
@@ -316,7 +317,7 @@ def generate(check: bool) -> None:
     Example:
       trialexport generate --check
     """
-    from .generated import generate_all, project_root
+    from trialexport.devtools.generated import generate_all, project_root
 
     root = project_root()
     if root is None:

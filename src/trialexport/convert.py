@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from trialexport.formats.base import Options, Output, suffix, writer
+
 from .diagnostics import Diagnostic, error
 from .readers import ReadResult
-from .targets import Options, Output, suffix, writer
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -126,7 +127,7 @@ Converted = tuple[RecordOutcome, dict[str, Any]]
 def _work(job: tuple[Any, str, float, _Plan]) -> list[Converted]:
     """One unit of work (runs in a worker process with ``--jobs``): a raw record, or a still undecoded zip member /
     NDJSON line, -> one converted record per record it holds, outputs staged beside their final names."""
-    from .readers.containers import expand
+    from trialexport.readers.containers import expand
 
     raw, display, input_mtime, plan = job
     try:
@@ -227,7 +228,7 @@ def tool_stamp() -> float:
 
 
 def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[tuple[Any, str, float, _Plan]]:
-    from .readers.containers import iter_raw
+    from trialexport.readers.containers import iter_raw
 
     for path in inputs:
         mtime = _mtime(Path(path)) if path != "-" else float("inf")

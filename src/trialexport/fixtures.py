@@ -13,9 +13,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from trialexport.formats.base import ALL_EXPORTS, Options
+
 from .atomic import write_atomic
 from .convert import SETTINGS_MARKER
-from .targets import ALL_EXPORTS, Options
 
 FORMATS = ("model", *ALL_EXPORTS)
 

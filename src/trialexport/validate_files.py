@@ -58,7 +58,7 @@ def _validate_bytes(data: bytes, path: str, fhir_version: str | None, skip_unkno
         except orjson.JSONDecodeError as exc:
             if "surrogate" not in exc.msg:
                 return [error("JSON-PARSE", f"malformed JSON: {exc.msg}", line=exc.lineno, col=exc.colno)]
-            from .readers.containers import loads_with_surrogates
+            from trialexport.readers.containers import loads_with_surrogates
 
             obj, scrubbed = loads_with_surrogates(data.decode("utf-8", "replace"))
             notes = [error("JSON-SURROGATE", f"{d.message}: not valid Unicode text", path=_pointer(d.path or ""))
@@ -76,7 +76,7 @@ def _pointer(dotted: str) -> str:
 
 
 def _validate_fhir(obj: dict, data: bytes, fhir_version: str | None) -> list[Diagnostic]:
-    from .validators.fhir import detect_fhir_version, validate_fhir, validate_fhir_models
+    from trialexport.formats.fhir.validation.validate import detect_fhir_version, validate_fhir, validate_fhir_models
 
     version = fhir_version or detect_fhir_version(obj)
     if version is None:  # nothing version-specific: valid if either version accepts it, else judged as R5
@@ -97,7 +97,7 @@ def _at(d: Diagnostic, line: int | None, col: int | None) -> Diagnostic:
 
 
 def _validate_xml(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic]:
-    from .validators.xmlsafe import parse_xml
+    from .xmlsafe import parse_xml
 
     try:
         tree = parse_xml(data, source=path)
@@ -106,7 +106,7 @@ def _validate_xml(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic
     root = tree.getroot()
     if not isinstance(root.tag, str) or root.tag.rpartition("}")[2] != "ODM":
         return [] if skip_unknown else [error("UNKNOWN-KIND", f"XML root <{root.tag}> is not ODM: unknown file kind")]
-    from .validators.odm import validate_odm_parsed
+    from trialexport.formats.odm.validation import validate_odm_parsed
 
     return validate_odm_parsed(tree, source=path)
 

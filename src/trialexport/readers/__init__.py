@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, error
-from ..model import Trial
+from trialexport.diagnostics import Diagnostic, error
+from trialexport.model import Trial
 
 FORMATS = ("ctgov", "page", "model")
 
@@ -58,7 +58,7 @@ def read_bytes(data: bytes, fmt: str | None = None, *, name: str = "<bytes>") ->
 
 def read_trial(path: str | Path, fmt: str | None = None) -> Trial:
     """Read exactly one trial; raise :class:`~trialexport.diagnostics.TrialExportError` if that fails."""
-    from ..diagnostics import TrialExportError
+    from trialexport.diagnostics import TrialExportError
 
     results = list(read_path(path, fmt))
     if len(results) != 1:

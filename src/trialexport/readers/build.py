@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, error, warning
-from ..model import Trial
+from trialexport.diagnostics import Diagnostic, error, warning
+from trialexport.model import Trial
 
 
 def _loc_str(loc: tuple[Any, ...]) -> str:
@@ -45,7 +45,7 @@ def finalize(
     diags: list[Diagnostic] = []
     elig = data.get("eligibility")
     if isinstance(elig, dict) and isinstance(elig.get("criteria_text"), str) and not elig.get("criteria"):
-        from ..criteria import parse_criteria
+        from .criteria import parse_criteria
 
         criteria, notes = parse_criteria(elig["criteria_text"])
         elig["criteria"] = criteria

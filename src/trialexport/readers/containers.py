@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..diagnostics import Diagnostic, error, warning
+from trialexport.diagnostics import Diagnostic, error, warning
 
 HEAD = 64 * 1024
 STREAM_PAGE_ABOVE = 32 * 1024 * 1024  # pages larger than this are streamed with ijson

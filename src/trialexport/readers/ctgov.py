@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from ..diagnostics import Diagnostic, warning
-from ..model import Trial, check_partial_date
-from ..pathexpr import compile_path, concrete
-from ..tables import load_table
+from trialexport.diagnostics import Diagnostic, warning
+from trialexport.mapkit.pathexpr import compile_path, concrete
+from trialexport.mapkit.tables import load_table
+from trialexport.model import Trial, check_partial_date
+
 from .build import finalize
 
 TABLE = ("readers", "ctgov-v2.csv")

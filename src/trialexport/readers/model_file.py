@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from ..diagnostics import Diagnostic, error
-from ..model import Trial
+from trialexport.diagnostics import Diagnostic, error
+from trialexport.model import Trial
+
 from .build import finalize
 
 
@@ -21,7 +22,7 @@ def _validator() -> Any:
 
     import jsonschema
 
-    from ..resources import schema_path
+    from trialexport.resources import schema_path
 
     schema = json.loads(schema_path("trial-model.schema.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
@@ -35,7 +36,7 @@ def model_to_trial(obj: Any, text: str | None = None) -> tuple[Trial | None, lis
     obj = _plain(obj)
     errors = sorted(_validator().iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        from ..lines import line_index
+        from trialexport.lines import line_index
 
         lines = line_index(text) if text else {}
         diags = []

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...diagnostics import Diagnostic, error, warning
+from trialexport.diagnostics import Diagnostic, error, warning
+
 from . import groups, sections
 from .layout import find_headings, is_site_sentence, slug, split_lines, strip_site_sentences
 from .values import Bad, Line, date, join_lines

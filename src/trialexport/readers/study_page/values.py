@@ -12,7 +12,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from ...model import check_partial_date
+from trialexport.model import check_partial_date
+
 from .vocabulary import (
     age_units,
     alternation,

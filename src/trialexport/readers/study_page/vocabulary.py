@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-from ...tables import load_table
+from trialexport.mapkit.tables import load_table
 
 
 def norm(text: str) -> str:

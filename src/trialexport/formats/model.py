@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..model import Trial
-from ..targets import Coverage, Options, Output
+from trialexport.model import Trial
+
+from .base import Coverage, Options, Output
 
 
 def dump_model(trial: Trial, fmt: str = "json") -> bytes:

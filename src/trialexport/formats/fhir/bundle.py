@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 
-from ..coverage import compute
-from ..diagnostics import Diagnostic, TrialExportError, error
-from ..fhirmap import engine, tables
-from ..model import Trial
-from ..targets import Options, Output
+from trialexport.diagnostics import Diagnostic, TrialExportError, error
+from trialexport.formats.base import Options, Output
+from trialexport.mapkit.coverage import compute
+from trialexport.model import Trial
+
+from .mapping import engine, tables
 
 BUNDLE_TYPES = ("collection", "transaction")
 
@@ -49,7 +50,7 @@ def validate(bundle: dict[str, Any], version: str, model_check: bool = True) -> 
     """Official JSON schemas + bindings + required elements + references, then (``model_check``) the fhir.resources
     model parse."""
     try:
-        from ..validators.fhir import validate_fhir, validate_fhir_models
+        from trialexport.formats.fhir.validation.validate import validate_fhir, validate_fhir_models
     except ImportError as exc:  # the validators ship with the package; say so if they do not
         return [error("FHIR-VALIDATOR-MISSING", f"FHIR validators unavailable: {exc}")]
     diags = list(validate_fhir(bundle, version))

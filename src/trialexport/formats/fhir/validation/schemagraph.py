@@ -1,8 +1,8 @@
 """The shape of an official FHIR JSON schema as a graph: which definition each property leads to, and where.
 
 The schema's definitions link through ``$ref`` properties (``"$ref": "#/definitions/CodeableConcept"``, or an array
-of them). The validators walk resources along these links: :mod:`trialexport.validators.elements` (rules the
-schema does not state) and :func:`trialexport.validators.fhir.validate_fhir` (which cuts nested resources out).
+of them). The validators walk resources along these links: :mod:`.elements` (rules the
+schema does not state) and :func:`.validate.validate_fhir` (which cuts nested resources out).
 Everything here is computed once per FHIR version.
 """
 
@@ -47,7 +47,7 @@ def _links(definitions: JSON) -> dict[str, dict[str, tuple[str, bool]]]:
 @cache
 def links(version: str) -> dict[str, dict[str, tuple[str, bool]]]:
     """``definition -> property -> (target definition, is_array)`` for every ``$ref`` property (read-only)."""
-    from trialexport.validators.fhir import load_schema
+    from trialexport.formats.fhir.validation.validate import load_schema
 
     return _links(load_schema(version)["definitions"])
 
@@ -81,7 +81,7 @@ def element_paths(definitions: JSON, graph: dict[str, dict[str, tuple[str, bool]
 @cache
 def paths_of(version: str) -> dict[str, tuple[str, ...]]:
     """:func:`element_paths` of ``version``'s schema (read-only)."""
-    from trialexport.validators.fhir import load_schema
+    from trialexport.formats.fhir.validation.validate import load_schema
 
     return element_paths(load_schema(version)["definitions"], links(version))
 

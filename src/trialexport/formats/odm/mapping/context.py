@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .. import crosswalk
-from ..crosswalk import system
-from ..diagnostics import Diagnostic, warning
-from ..model import Trial
-from ..tables import load_table
-from ..textclean import replace_forbidden
+from trialexport.diagnostics import Diagnostic, warning
+from trialexport.mapkit import crosswalk
+from trialexport.mapkit.crosswalk import system
+from trialexport.mapkit.tables import load_table
+from trialexport.mapkit.textclean import replace_forbidden
+from trialexport.model import Trial
 
 _OID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

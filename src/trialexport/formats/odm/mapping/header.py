@@ -6,7 +6,8 @@ import datetime
 import os
 from dataclasses import dataclass
 
-from ..pathexpr import iter_values
+from trialexport.mapkit.pathexpr import iter_values
+
 from .context import Ctx, odm_table, oid_part
 
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from .model import Trial
-from .targets import Coverage
+from trialexport.formats.base import Coverage
+from trialexport.model import Trial
 
 _last: tuple[weakref.ref[Trial], list[str]] | None = None
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from trialexport.cdisc.ts import units
+from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
+
 from .context import Ctx
 from .defs import code_list, item_def
 from .header import Header
 from .spec import Alias, Spec
-from .ts import units
-from .xmltree import LANG, XML_LANG, Node, Tree
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 T = Tree(NS)

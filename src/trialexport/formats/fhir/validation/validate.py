@@ -32,7 +32,7 @@ The R5 schema has no ``enum`` for coded elements with a required binding (``Rese
 ``code``). After the schema check the same pieces are walked against tables generated from the R5 core package's
 StructureDefinitions/ValueSets/CodeSystems (R4: of ``hl7.fhir.r4.examples``) and each code outside its value set is
 reported as ``FHIR-BINDING``, unless the schema check already reported that path (R4's enums, the 26 enums R5 does
-have, a ``code`` that fails its pattern): one finding per bad value. See :mod:`trialexport.validators.bindings`.
+have, a ``code`` that fails its pattern): one finding per bad value. See :mod:`.bindings`.
 
 The R5 regex problem
 --------------------
@@ -64,9 +64,9 @@ from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
+from trialexport.formats.fhir.validation.elements import element_errors
+from trialexport.formats.fhir.validation.elements import prepare as prepare_elements
 from trialexport.resources import schema_path
-from trialexport.validators.elements import element_errors
-from trialexport.validators.elements import prepare as prepare_elements
 
 __all__ = [
     "ENGINES",
@@ -246,7 +246,7 @@ def _resource_slots(version: str) -> dict[str, dict[str, tuple[str, str | None, 
     Value per property: ``("resource", None, is_array)`` for a ``ResourceList`` slot, or
     ``("element", <definition>, is_array)`` for a backbone element that (transitively) has such slots.
     """
-    from trialexport.validators.schemagraph import links, reaching
+    from trialexport.formats.fhir.validation.schemagraph import links, reaching
 
     types = resource_types(version)
     direct: dict[str, dict[str, tuple[str, str | None, bool]]] = {}
@@ -492,10 +492,10 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
     """Validate a Bundle or single resource against the official ``version`` ("r5"/"r4") JSON schema.
 
     Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``), ``FHIR-BINDING`` for a ``code`` outside the
-    required value set of its element (:mod:`trialexport.validators.bindings`; the R5 schema has no enums for most
+    required value set of its element (:mod:`.bindings`; the R5 schema has no enums for most
     of them; a value the schema already rejects at that path, e.g. against an R4 ``enum``, is not reported twice),
     ``FHIR-REQUIRED`` for an element with cardinality min >= 1 missing from an object that is present
-    (:mod:`trialexport.validators.required`; the schemas require no primitive element) and, inside a Bundle,
+    (:mod:`.required`; the schemas require no primitive element) and, inside a Bundle,
     ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
     entry. ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as ``datetime`` go to the
     reference engine) or ``"py"``.

@@ -1,24 +1,25 @@
 """CDISC ODM writers: ODM 1.3.2 and ODM 2.0 documents for a trial, validated against the official XSDs.
 
 The EDC skeleton (events, forms, items, code lists), the Trial Summary parameters and the
-field correspondences are tables in ``mappings/odm/``; :mod:`trialexport.odmmap` assembles them.
+field correspondences are tables in ``mappings/odm/``; :mod:`trialexport.formats.odm.mapping` assembles them.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from ..coverage import compute
-from ..diagnostics import Diagnostic, TrialExportError
-from ..model import Trial
-from ..odmmap import v20, v132
-from ..odmmap.context import Ctx, odm_table
-from ..odmmap.edc import build_spec
-from ..odmmap.header import build_header
-from ..odmmap.ts import ts_params as compute_ts
-from ..odmmap.ts import ts_rows
-from ..odmmap.xmltree import Node, serialize
-from ..targets import Options, Output
+from trialexport.cdisc.ts import ts_params as compute_ts
+from trialexport.cdisc.ts import ts_rows
+from trialexport.diagnostics import Diagnostic, TrialExportError
+from trialexport.formats.base import Options, Output
+from trialexport.formats.odm.mapping.context import Ctx, odm_table
+from trialexport.formats.odm.mapping.edc import build_spec
+from trialexport.formats.odm.mapping.header import build_header
+from trialexport.mapkit.coverage import compute
+from trialexport.model import Trial
+
+from .mapping import v20, v132
+from .xmltree import Node, serialize
 
 VERSIONS = ("1.3.2", "2.0")
 
@@ -57,7 +58,7 @@ def convert(trial: Trial, version: str, options: Options | None = None) -> Outpu
     data = serialize(build_tree(ctx, version, options.source_date_epoch))
     diagnostics: list[Diagnostic] = list(ctx.diagnostics)
     if options.validate:
-        from ..validators.odm import validate_odm
+        from .validation import validate_odm
 
         diagnostics.extend(validate_odm(data, version))
     record = trial.study_id

@@ -1,9 +1,9 @@
 """The element rules the FHIR JSON schemas do not state, checked in one walk per resource after the schema check.
 
 * ``FHIR-BINDING``: a ``code`` outside the required value set of its element (tables and reasons:
-  :mod:`trialexport.validators.bindings`);
+  :mod:`.bindings`);
 * ``FHIR-REQUIRED`` / ``FHIR-CHOICE``: a required element (min >= 1) missing from an object that is present, or two
-  types of one choice element (:mod:`trialexport.validators.required`);
+  types of one choice element (:mod:`.required`);
 * ``FHIR-REF``: inside a Bundle, a ``Reference.reference`` (``urn:uuid:``/``urn:oid:``, or ``Type/id``) that
   resolves to no entry.
 
@@ -20,9 +20,9 @@ from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
-from trialexport.validators.bindings import _escape, _listing, load_bindings
-from trialexport.validators.required import load_required
-from trialexport.validators.schemagraph import links, paths_of, reaching
+from trialexport.formats.fhir.validation.bindings import _escape, _listing, load_bindings
+from trialexport.formats.fhir.validation.required import load_required
+from trialexport.formats.fhir.validation.schemagraph import links, paths_of, reaching
 
 __all__ = ["element_errors", "prepare"]
 
@@ -45,7 +45,7 @@ class _Def:
 @cache
 def _plan(version: str) -> dict[str, _Def]:
     """``definition name -> _Def`` for every definition from which a rule can be reached."""
-    from trialexport.validators.fhir import load_schema
+    from trialexport.formats.fhir.validation.validate import load_schema
 
     defs = load_schema(version)["definitions"]
     bound: dict[str, list[str]] = load_bindings(version)["bindings"]

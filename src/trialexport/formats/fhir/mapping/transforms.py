@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import crosswalk
-from ..pathexpr import concrete
+from trialexport.mapkit import crosswalk
+from trialexport.mapkit.pathexpr import concrete
+
 from . import tables
 
 if TYPE_CHECKING:

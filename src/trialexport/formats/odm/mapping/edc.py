@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from trialexport.cdisc.ts import TSParam
+
 from .context import Ctx, codes_table, odm_table
 from .spec import (
     Alias,
@@ -18,7 +20,6 @@ from .spec import (
     RangeCheckSpec,
     Spec,
 )
-from .ts import TSParam
 
 
 @cache

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 
+from trialexport.cdisc.ts import TSParam, TSValue, iso_duration
+from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
+
 from .context import Ctx, code_system, odm_table
 from .defs import code_list, item_def
 from .edc import alias_context, arm_code, criteria_kinds
 from .header import Header
 from .spec import Alias, Spec
-from .ts import TSParam, TSValue, iso_duration
-from .xmltree import LANG, XML_LANG, Node, Tree
 
 NS = "http://www.cdisc.org/ns/odm/v2.0"
 T = Tree(NS)

@@ -9,7 +9,7 @@ maps each parent element path to its required elements and the JSON names that s
 ``value[x]`` by any ``valueXxx`` of its types, a primitive ``x`` also by its extension-only form ``_x``), and to its
 choice elements with their JSON names. Only objects that are present are checked, and elements the schema
 definition itself lists as ``required`` are left to the schema check (one finding per problem). The walk is
-:mod:`trialexport.validators.elements`.
+:mod:`.elements`.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def required_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[D
 
     ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
     validator; the path of a finding is the JSON pointer the missing element would have (``/status``;
-    ``/value[x]`` for a choice). (The walk is :func:`trialexport.validators.elements.element_errors`.)
+    ``/value[x]`` for a choice). (The walk is :func:`trialexport.formats.fhir.validation.elements.element_errors`.)
     """
-    from trialexport.validators.elements import element_errors
+    from trialexport.formats.fhir.validation.elements import element_errors
 
     return element_errors(pieces, version)[1]

@@ -21,7 +21,7 @@ from lxml import etree
 
 from trialexport.diagnostics import Diagnostic, TrialExportError, error
 from trialexport.resources import schema_path
-from trialexport.validators.xmlsafe import parse_xml
+from trialexport.xmlsafe import parse_xml
 
 __all__ = [
     "MAIN_XSD",
@@ -351,7 +351,7 @@ def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<byte
 def validate_odm_parsed(tree: etree._ElementTree, version: str | None = None, *, source: str = "<bytes>") -> list[
     Diagnostic
 ]:
-    """Validate a document already parsed with :func:`~trialexport.validators.xmlsafe.parse_xml` (line numbers kept)."""
+    """Validate a document already parsed with :func:`~trialexport.xmlsafe.parse_xml` (line numbers kept)."""
     root = tree.getroot()
     if version is None:
         version = _version_of(root)

@@ -18,10 +18,11 @@ from typing import Any
 
 import orjson
 
-from ..diagnostics import Diagnostic, info, warning
-from ..model import Trial
-from ..pathexpr import condition_holds, iter_values
-from ..textclean import replace_forbidden
+from trialexport.diagnostics import Diagnostic, info, warning
+from trialexport.mapkit.pathexpr import condition_holds, iter_values
+from trialexport.mapkit.textclean import replace_forbidden
+from trialexport.model import Trial
+
 from . import tables
 from .transforms import TRANSFORMS, Call, Transform
 

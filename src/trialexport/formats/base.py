@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import Diagnostic
+from trialexport.diagnostics import Diagnostic
 
 # target name -> (file suffix, "module:function")
 TARGETS: dict[str, tuple[str, str]] = {
-    "model": ("model.json", "trialexport.writers.model:write_model"),
-    "fhir-r5": ("fhir-r5.json", "trialexport.writers.fhir:write_r5"),
-    "fhir-r4": ("fhir-r4.json", "trialexport.writers.fhir:write_r4"),
-    "odm-1.3.2": ("odm-1.3.2.xml", "trialexport.writers.odm:write_odm132"),
-    "odm-2.0": ("odm-2.0.xml", "trialexport.writers.odm:write_odm20"),
+    "model": ("model.json", "trialexport.formats.model:write_model"),
+    "fhir-r5": ("fhir-r5.json", "trialexport.formats.fhir.bundle:write_r5"),
+    "fhir-r4": ("fhir-r4.json", "trialexport.formats.fhir.bundle:write_r4"),
+    "odm-1.3.2": ("odm-1.3.2.xml", "trialexport.formats.odm.document:write_odm132"),
+    "odm-2.0": ("odm-2.0.xml", "trialexport.formats.odm.document:write_odm20"),
 }
 ALL_EXPORTS = ("fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0")
 

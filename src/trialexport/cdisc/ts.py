@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..pathexpr import concrete, condition_holds, iter_values, parse_condition
-from .context import Code, Ctx, odm_table
+from trialexport.formats.odm.mapping.context import Code, Ctx, odm_table
+from trialexport.mapkit.pathexpr import concrete, condition_holds, iter_values, parse_condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ def _coded_distinct(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
 
 def _coded_listed(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
     """Only values the crosswalk lists (e.g. comparator arm types for TCNTRL), distinct."""
-    from .context import codes_table
+    from trialexport.formats.odm.mapping.context import codes_table
 
     table = codes_table(row["codes"])
     return list(dict.fromkeys(_coded_value(ctx, row, p, v) for p, v in raw if v in table))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from trialexport.formats.odm.xmltree import Node, Tree
+
 from .spec import Alias, CodeListSpec, ItemSpec
-from .xmltree import Node, Tree
 
 TextWriter = Callable[[Node, str, str], None]  # (parent, tag, text): a TranslatedText holder
 AliasWriter = Callable[[Node, list[Alias]], None]

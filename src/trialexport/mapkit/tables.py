@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from functools import cache
 
-from .resources import mapping_path
+from trialexport.resources import mapping_path
 
 
 @cache

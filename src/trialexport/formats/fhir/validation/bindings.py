@@ -33,11 +33,11 @@ How values are located
 The walk follows the JSON schema: a property whose schema is a ``$ref`` (or array of ``$ref``) to a complex
 definition (a datatype such as ``Identifier`` or a backbone element such as ``ResearchStudy_ProgressStatus``) leads
 into that definition. Each definition's FHIR element paths are found by a breadth-first walk from its root type
-(:func:`trialexport.validators.schemagraph.element_paths`), since the definition names are not the full path
+(:func:`.schemagraph.element_paths`), since the definition names are not the full path
 (``Bundle.entry.request`` is ``Bundle_Request``) and one definition can sit at several paths
 (FHIR ``contentReference``).
-The walk itself is :mod:`trialexport.validators.elements` (one plan and one walk for all the element rules).
-Nested resources are checked as their own pieces (the pieces :func:`trialexport.validators.fhir.validate_fhir`
+The walk itself is :mod:`.elements` (one plan and one walk for all the element rules).
+Nested resources are checked as their own pieces (the pieces :func:`.validate.validate_fhir`
 already splits off).
 """
 
@@ -91,8 +91,8 @@ def binding_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Di
 
     ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
     validator. Values of the wrong JSON type are left to the schema check. (The walk is
-    :func:`trialexport.validators.elements.element_errors`, shared with the other element rules.)
+    :func:`trialexport.formats.fhir.validation.elements.element_errors`, shared with the other element rules.)
     """
-    from trialexport.validators.elements import element_errors
+    from trialexport.formats.fhir.validation.elements import element_errors
 
     return element_errors(pieces, version)[0]

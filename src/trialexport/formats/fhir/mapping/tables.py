@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from ..pathexpr import parse_condition
-from ..tables import load_table
+from trialexport.mapkit.pathexpr import parse_condition
+from trialexport.mapkit.tables import load_table
 
 VERSIONS = ("r5", "r4")
 

@@ -15,12 +15,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .resources import data_dir
+from trialexport.resources import data_dir
 
 
 def model_schema_text() -> str:
     """The model's JSON Schema as written to ``schemas/trial-model.schema.json``."""
-    from .model import model_json_schema
+    from trialexport.model import model_json_schema
 
     return json.dumps(model_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 

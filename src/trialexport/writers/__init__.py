@@ -1,1 +1,0 @@
-"""Writers: serialize a Trial into each output format (see :mod:`trialexport.targets`)."""
