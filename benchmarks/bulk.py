@@ -71,13 +71,15 @@ def per_study() -> dict[str, list[float]]:
     The floor is what any converter must pay: orjson parse of the input + orjson dump of the JSON outputs
     (the XML outputs count as bytes already made).
     """
-    from trialexport.formats.base import ALL_EXPORTS, Options, writer
+    from trialexport.formats.base import Options
+    from trialexport.formats.registry import EXPORTS as ALL_EXPORTS
+    from trialexport.formats.registry import get as get_format
     from trialexport.readers import read_path
 
     out: dict[str, list[float]] = {"floor": [], "full": [], "full + --model-check": []}
     list(read_path(CORPUS[0]))
     for t in ALL_EXPORTS:  # warm schema caches
-        writer(t)(next(iter(read_path(CORPUS[0]))).trial, Options())
+        get_format(t).write(next(iter(read_path(CORPUS[0]))).trial, Options())
     for path in CORPUS:
         raw = path.read_bytes()
         for key, options in (("full", Options()), ("full + --model-check", Options(model_check=True))):
@@ -85,7 +87,7 @@ def per_study() -> dict[str, list[float]]:
             for _ in range(3):
                 start = time.perf_counter()
                 (res,) = list(read_path(path))
-                outputs = [writer(t)(res.trial, options) for t in ALL_EXPORTS]
+                outputs = [get_format(t).write(res.trial, options) for t in ALL_EXPORTS]
                 best = min(best, time.perf_counter() - start)
             assert all(o.ok for o in outputs), path
             out[key].append(1000 * best)

@@ -28,7 +28,9 @@ def _ms(fn: Callable[[], Any], repeat: int = 3) -> float:
 
 
 def main(argv: list[str]) -> int:
-    from trialexport.formats.base import TARGETS, Options, writer
+    from trialexport.formats.base import Options
+    from trialexport.formats.registry import NAMES as TARGETS
+    from trialexport.formats.registry import get as get_format
     from trialexport.readers import read_path
 
     files = argv or sorted(str(p) for p in (ROOT / "tests" / "data" / "ctgov-v2").glob("*.json"))
@@ -37,13 +39,13 @@ def main(argv: list[str]) -> int:
     rows: list[tuple[str, ...]] = []
     for target in TARGETS:
         try:
-            write = writer(target)
+            write = get_format(target).write
         except (ImportError, AttributeError) as exc:
             rows.append((target, "-", "-", "-", f"not importable: {exc.__class__.__name__}"))
             continue
         if target.startswith("fhir-"):
             from trialexport.formats.fhir.bundle import map_bundle, serialize
-            from trialexport.formats.fhir.validation.validate import validate_fhir, validate_fhir_models
+            from trialexport.formats.fhir.validation import validate_fhir, validate_fhir_models
 
             version = target[5:]
             bundles = [map_bundle(t, version)[0] for t in trials]

@@ -7,10 +7,12 @@ import pytest
 from conftest import CORPUS, SEED_PAGE
 
 from trialexport.formats.base import Options
-from trialexport.formats.fhir.bundle import build_bundle, map_bundle, write_r4, write_r5
-from trialexport.formats.fhir.validation.validate import validate_fhir, validate_fhir_models
+from trialexport.formats.fhir import VERSIONS
+from trialexport.formats.fhir.bundle import map_bundle
+from trialexport.formats.fhir.validation import validate_fhir, validate_fhir_models
+from trialexport.formats.registry import find
 
-WRITERS = {"r5": write_r5, "r4": write_r4}
+WRITERS = {v: find("fhir", v).write for v in VERSIONS}
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +86,11 @@ def test_build_bundle_and_to_fhir(seed_trial):
 
     bundle = trialexport.to_fhir(seed_trial, "r4", bundle_type="transaction")
     assert bundle["type"] == "transaction"
-    assert build_bundle(seed_trial, "r5")["entry"][0]["resource"]["id"] == "nct04318600"
+    assert trialexport.to_fhir(seed_trial, "r5")["entry"][0]["resource"]["id"] == "nct04318600"
 
 
 def test_invalid_bundle_raises(seed_trial, monkeypatch):
+    import trialexport
     from trialexport.diagnostics import TrialExportError
     from trialexport.formats.fhir import bundle as fhir
 
@@ -98,9 +101,9 @@ def test_invalid_bundle_raises(seed_trial, monkeypatch):
 
     monkeypatch.setattr(fhir, "map_bundle", broken)
     with pytest.raises(TrialExportError) as info:
-        fhir.build_bundle(seed_trial, "r5")
+        trialexport.to_fhir(seed_trial, "r5")
     assert info.value.diagnostic.code == "FHIR-SCHEMA"
-    assert not fhir.write_r5(seed_trial, Options()).ok
+    assert not WRITERS["r5"](seed_trial, Options()).ok
 
 
 @pytest.mark.parametrize("version", ["r5", "r4"])

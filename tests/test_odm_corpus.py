@@ -7,12 +7,14 @@ import pytest
 from conftest import CORPUS
 from lxml import etree
 
+from trialexport import to_odm as build_odm
 from trialexport.formats.base import Options
-from trialexport.formats.odm.document import build_odm, write_odm20, write_odm132
+from trialexport.formats.odm import VERSIONS
 from trialexport.formats.odm.validation import validate_odm
+from trialexport.formats.registry import find
 from trialexport.mapkit.coverage import populated_leaves
 
-WRITERS = {"1.3.2": write_odm132, "2.0": write_odm20}
+WRITERS = {v: find("odm", v).write for v in VERSIONS}
 ODMLIB_MODEL = {"1.3.2": "odm_1_3_2", "2.0": "odm_2_0"}
 NO_ROW = "no mapping row for this field"
 

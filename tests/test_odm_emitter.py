@@ -12,7 +12,8 @@ import pytest
 from conftest import CORPUS, ROOT, SEED_PAGE
 from lxml import etree
 
-from trialexport.formats.odm.document import VERSIONS, build_tree
+from trialexport.formats.odm import VERSIONS
+from trialexport.formats.odm.document import build_tree
 from trialexport.formats.odm.mapping import v20, v132
 from trialexport.formats.odm.mapping.context import Ctx
 from trialexport.formats.odm.xmltree import XML_LANG, Tree, serialize

@@ -10,7 +10,7 @@ from conftest import DATA, ROOT, SEED_PAGE
 from lxml import etree
 
 from trialexport.formats.base import Options
-from trialexport.formats.odm.document import write_odm20, write_odm132
+from trialexport.formats.registry import find
 from trialexport.readers import read_path
 
 NS = {"1.3.2": {"o": "http://www.cdisc.org/ns/odm/v1.3"}, "2.0": {"o": "http://www.cdisc.org/ns/odm/v2.0"}}
@@ -24,7 +24,7 @@ def _crosswalk(name: str) -> dict[str, dict[str, str]]:
 
 def _docs(path) -> tuple[etree._Element, etree._Element]:
     (res,) = list(read_path(path))
-    a, b = write_odm132(res.trial, Options()), write_odm20(res.trial, Options())
+    a, b = find("odm", "1.3.2").write(res.trial, Options()), find("odm", "2.0").write(res.trial, Options())
     assert a.ok and b.ok
     return etree.fromstring(a.data), etree.fromstring(b.data)
 

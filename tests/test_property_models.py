@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialexport.formats.base import Options, writer
+from trialexport.formats.base import Options
+from trialexport.formats.registry import get as get_format
 from trialexport.mapkit import crosswalk
 from trialexport.model import (
     Age,
@@ -125,7 +126,7 @@ def trials(draw: st.DrawFn) -> Trial:
 
 
 def _errors(trial: Trial, target: str) -> list[str]:
-    out = writer(target)(trial, Options(source_date_epoch=1_700_000_000))
+    out = get_format(target).write(trial, Options(source_date_epoch=1_700_000_000))
     return [d.format_text() for d in out.diagnostics if d.is_error]
 
 
@@ -148,7 +149,7 @@ def test_every_valid_model_gives_valid_fhir_and_r5_keeps_identity(trial: Trial) 
 
     for target in FHIR_TARGETS:
         assert _errors(trial, target) == [], target
-    out = writer("fhir-r5")(trial, Options(source_date_epoch=1_700_000_000))
+    out = get_format("fhir-r5").write(trial, Options(source_date_epoch=1_700_000_000))
     bundle = json.loads(out.data)
     study = _research_study(bundle)
     assert {"use": "official", "system": "http://clinicaltrials.gov",

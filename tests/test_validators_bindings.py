@@ -8,10 +8,13 @@ import orjson
 import pytest
 from conftest import CORPUS
 
-from trialexport.formats.base import Options, writer
-from trialexport.formats.fhir.validation.bindings import binding_errors, load_bindings, required_codes
+from trialexport.formats.base import Options
+from trialexport.formats.fhir.validation import ENGINES, load_schema, validate_fhir
+from trialexport.formats.fhir.validation.bindings import load_bindings, required_codes
+from trialexport.formats.fhir.validation.elements import element_errors
+from trialexport.formats.fhir.validation.pieces import split as _pieces
 from trialexport.formats.fhir.validation.schemagraph import element_paths
-from trialexport.formats.fhir.validation.validate import ENGINES, _pieces, load_schema, validate_fhir
+from trialexport.formats.registry import get as get_format
 
 
 def _codes(found):
@@ -114,7 +117,7 @@ def test_r5_codes_inside_extensions_and_datatypes_report_once():
         ("FHIR-SCHEMA", "/extension/0/valueQuantity/comparator"),
     ]
     pieces, _ = _pieces(study, "r5")
-    assert _codes(binding_errors(pieces, "r5")) == [
+    assert _codes(element_errors(pieces, "r5")[0]) == [
         ("FHIR-BINDING", "/identifier/0/use"),
         ("FHIR-BINDING", "/extension/0/valueQuantity/comparator"),
     ]
@@ -136,7 +139,7 @@ def test_r4_bad_code_is_reported_once_at_the_same_path(engine):
     found = validate_fhir({"resourceType": "ResearchStudy", "status": "finished"}, "r4", engine=engine)
     assert [d.path for d in found] == ["/status"]  # the R4 schema's enum (FHIR-SCHEMA); no duplicate
     pieces, _ = _pieces({"resourceType": "ResearchStudy", "status": "finished"}, "r4")
-    (binding,) = binding_errors(pieces, "r4")
+    (binding,) = element_errors(pieces, "r4")[0]
     assert (binding.code, binding.path) == ("FHIR-BINDING", "/status")
     assert "ResearchStudy.status (active, administratively-completed," in binding.message
 
@@ -147,7 +150,7 @@ def test_r4_valid_codes_pass_and_nested_codes_are_found():
     bundle["entry"][0]["request"] = {"method": "FETCH", "url": "Group/x"}
     assert [d.path for d in validate_fhir(bundle, "r4")] == ["/entry/0/request/method"]
     pieces, _ = _pieces(bundle, "r4")
-    assert _codes(binding_errors(pieces, "r4")) == [("FHIR-BINDING", "/entry/0/request/method")]
+    assert _codes(element_errors(pieces, "r4")[0]) == [("FHIR-BINDING", "/entry/0/request/method")]
 
 
 # --------------------------------------------------------------------------- the generated tables
@@ -275,13 +278,13 @@ def test_generator_expands_value_sets_and_lists_what_it_cannot(refresh):
 @pytest.mark.parametrize("bundle_type", ["collection", "transaction"])
 def test_writer_bundles_respect_every_required_binding(all_trials, version, bundle_type):
     assert len(all_trials) == len(CORPUS) + 1
-    write = writer(f"fhir-{version}")
+    write = get_format(f"fhir-{version}").write
     violations = {}
     for name, trial in all_trials.items():
         bundle = orjson.loads(write(trial, Options(bundle_type=bundle_type, validate=False)).data)
         pieces, problems = _pieces(bundle, version)
         assert problems == []
-        found = [d.format_text() for d in binding_errors(pieces, version)]
+        found = [d.format_text() for d in element_errors(pieces, version)[0]]
         found += [d.format_text() for d in validate_fhir(bundle, version) if d.code == "FHIR-BINDING"]
         if found:
             violations[name] = found[:5]

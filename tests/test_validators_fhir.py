@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from trialexport.formats.fhir.validation import validate as fhir
-from trialexport.formats.fhir.validation.validate import detect_fhir_version, validate_fhir, validate_fhir_models
+from trialexport.formats.fhir import validation as fhir
+from trialexport.formats.fhir.validation import detect_fhir_version, validate_fhir, validate_fhir_models
+from trialexport.formats.fhir.validation import schema as fhir_schema
 
 ENGINES = ("rs", "py")
 DECIMAL_R5 = "^-?(0|[1-9][0-9]{0,17})(\\.[0-9]{1,17})?([eE][+-]?[0-9]{1,9}})?$"
@@ -179,8 +180,8 @@ def test_engines_agree(name: str, version: str, resource: dict) -> None:
 
 def test_trailing_newline_follows_ecma_in_both_engines() -> None:
     # python-jsonschema alone would accept "active\n" (Python's $ matches before a final newline).
-    assert fhir.ecma_to_python_regex("^[^\\s]+( [^\\s]+)*$") == "^[^\\s]+( [^\\s]+)*\\Z"
-    assert fhir.ecma_to_python_regex("[$]\\$$") == "[$]\\$\\Z"
+    assert fhir_schema.ecma_to_python_regex("^[^\\s]+( [^\\s]+)*$") == "^[^\\s]+( [^\\s]+)*\\Z"
+    assert fhir_schema.ecma_to_python_regex("[$]\\$$") == "[$]\\$\\Z"
     for engine in ENGINES:
         assert paths(validate_fhir(study(status="active\n"), "r5", engine=engine)) == ["/status"]
 
@@ -219,7 +220,7 @@ def test_schema_nodes_reach_every_pattern_and_number(version: str) -> None:
                 walk(value, f"{pointer}/{i}")
 
     walk(raw, "#")
-    visited = {pointer for _, pointer, _ in fhir.schema_nodes(raw)}
+    visited = {pointer for _, pointer, _ in fhir_schema.schema_nodes(raw)}
     assert everywhere and everywhere <= visited
 
 
@@ -253,7 +254,7 @@ def test_models_r4_only_parses_types_equal_in_r4b() -> None:
     assert d.path == "/arm/0/name"
     # PlanDefinition differs between R4B and R4: not parsed with R4B models (the schema check still applies).
     assert validate_fhir_models({"resourceType": "PlanDefinition", "status": 1}, "r4") == []
-    r4_types = fhir.R4_MODEL_TYPES
+    from trialexport.formats.fhir.validation.models import R4_MODEL_TYPES as r4_types
     assert r4_types == {"ResearchStudy", "Group", "Organization", "Location", "Practitioner", "Bundle"}
 
 
@@ -279,7 +280,7 @@ def test_detect_version() -> None:
 
 def test_import_is_lazy() -> None:
     code = (
-        "import sys, trialexport.formats.fhir.validation.validate as f\n"
+        "import sys, trialexport.formats.fhir.validation as v, trialexport.formats.fhir.validation.schema as f\n"
         "assert f._load.cache_info().currsize == 0\n"
         "assert not {'jsonschema_rs', 'jsonschema', 'fhir.resources', 'orjson'} & set(sys.modules)\n"
     )

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from trialexport.formats.fhir.bundle import map_bundle
-from trialexport.formats.fhir.validation.validate import schema_amendments, validate_fhir, validate_fhir_models
+from trialexport.formats.fhir.validation import schema_amendments, validate_fhir, validate_fhir_models
 
 # Small and mid-sized corpus studies of different shapes (observational, withdrawn, results, 4 sites, 11 sites);
 # benchmarks/validator_parity.py runs a longer campaign (every corpus study, more mutants) through these variables.

@@ -146,7 +146,7 @@ def test_wrong_version_or_not_odm() -> None:
 
 
 def test_schemas_compile_offline_from_vendored_files_only(tmp_path: Path) -> None:
-    assert odm.MAIN_XSD == {"1.3.2": ("odm-1.3.2", "ODM1-3-2.xsd"), "2.0": ("odm-2.0", "ODM.xsd")}
+    assert odm.MAIN_XSD == {"1.3.2": "ODM1-3-2.xsd", "2.0": "ODM.xsd"}
     for version in odm.MAIN_XSD:
         assert isinstance(odm.odm_schema(version), etree.XMLSchema)
     sneaky = tmp_path / "sneaky.xsd"

@@ -9,9 +9,10 @@ from types import ModuleType
 
 import pytest
 
-from trialexport.formats.base import Options, writer
+from trialexport.formats.base import Options
+from trialexport.formats.fhir.validation import validate_fhir
 from trialexport.formats.fhir.validation.required import load_required
-from trialexport.formats.fhir.validation.validate import validate_fhir
+from trialexport.formats.registry import get as get_format
 
 
 def _required(found):
@@ -61,7 +62,7 @@ def test_elements_the_schema_requires_are_reported_once() -> None:
 
 @pytest.mark.parametrize("target", ["fhir-r5", "fhir-r4"])
 def test_corpus_outputs_have_no_missing_required_elements(target: str, corpus_trials) -> None:
-    write = writer(target)
+    write = get_format(target).write
     for res in corpus_trials.values():
         trial = res.trial
         out = write(trial, Options(model_check=False))
@@ -71,7 +72,7 @@ def test_corpus_outputs_have_no_missing_required_elements(target: str, corpus_tr
 
 def test_model_check_off_skips_only_the_model_parse(corpus_trials) -> None:
     trial = next(iter(corpus_trials.values())).trial
-    write = writer("fhir-r5")
+    write = get_format("fhir-r5").write
     assert write(trial, Options(model_check=False)).data == write(trial, Options(model_check=True)).data
 
 

@@ -14,8 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
-
-TARGET_CHOICES = ["model", "fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0", "all"]
+from .formats.registry import NAMES, family
 
 
 def _color() -> bool | None:
@@ -93,7 +92,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--to", "to", multiple=True, default=("model",), show_default=True, type=click.Choice(TARGET_CHOICES),
+@click.option("--to", "to", multiple=True, default=("model",), show_default=True, type=click.Choice([*NAMES, "all"]),
               help="Output format; repeat for several. 'all' = every FHIR and ODM format.")
 @click.option("-o", "--out", "out", default="-", show_default=True,
               type=click.Path(file_okay=False, allow_dash=True),
@@ -153,16 +152,16 @@ def convert(
       trialexport convert ctg-studies.json.zip --to all -o out/ --jobs 2 --resume --report report.json
       cat study.json | trialexport convert - --to model --model-format yaml
     """
-    from trialexport.formats.base import ALL_EXPORTS, Options
-
     from .convert import convert_paths
+    from .formats.base import Options
+    from .formats.registry import EXPORTS
 
     if report_path and not os.path.isdir(os.path.dirname(os.path.abspath(report_path))):
         raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
 
     targets: list[str] = []
     for t in to:
-        for name in ALL_EXPORTS if t == "all" else (t,):
+        for name in EXPORTS if t == "all" else (t,):
             if name not in targets:
                 targets.append(name)
     if out == "-" and len(targets) > 1:
@@ -227,7 +226,7 @@ def convert(
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "out_format", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="Findings as text lines, one JSON document, or GitHub annotations.")
-@click.option("--fhir-version", type=click.Choice(["r5", "r4"]), default=None,
+@click.option("--fhir-version", type=click.Choice(family("fhir").versions), default=None,
               help="Treat FHIR files as this version instead of detecting it.")
 @click.option("--skip-unknown", is_flag=True, help="Ignore files of no known kind instead of failing on them.")
 def validate(paths: tuple[str, ...], out_format: str, fhir_version: str | None, skip_unknown: bool) -> None:

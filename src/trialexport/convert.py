@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from trialexport.formats.base import Options, Output, suffix, writer
+from trialexport.formats.base import Options, Output
+from trialexport.formats.registry import get as get_format
 
 from .diagnostics import Diagnostic, error
 from .readers import ReadResult
@@ -52,7 +53,7 @@ class RecordOutcome:
 
 def output_name(study_id: str, target: str, options: Options) -> str:
     """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced."""
-    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{suffix(target, options)}"
+    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{get_format(target).suffix(options)}"
 
 
 def convert_result(
@@ -73,7 +74,7 @@ def convert_result(
     by_target: dict[tuple[str, str, str | None, str], list[str]] = {}  # one line per finding, naming its targets
     for target in targets:
         try:
-            out: Output = writer(target)(res.trial, options)
+            out: Output = get_format(target).write(res.trial, options)
         except Exception as exc:  # a bug in a writer must not stop the batch; say so clearly
             out = Output(b"", [error("MAP-CRASH", f"internal error while writing {target}: {exc!r}")])
         diags = []
@@ -201,7 +202,7 @@ def warm_up(targets: Iterable[str], options: Options) -> None:
 
     trial = Trial.model_validate({"identification": {"nct_id": "NCT00000000"}})
     for target in targets:
-        writer(target)(trial, options)
+        get_format(target).write(trial, options)
 
 
 def _worker_init() -> None:

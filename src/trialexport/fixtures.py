@@ -13,12 +13,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from trialexport.formats.base import ALL_EXPORTS, Options
+from trialexport.formats.base import Options
+from trialexport.formats.registry import NAMES
 
 from .atomic import write_atomic
 from .convert import SETTINGS_MARKER
 
-FORMATS = ("model", *ALL_EXPORTS)
+FORMATS = NAMES  # every format, the model included
 
 
 def cases(root: Path) -> list[dict[str, str]]:

@@ -76,7 +76,7 @@ def _pointer(dotted: str) -> str:
 
 
 def _validate_fhir(obj: dict, data: bytes, fhir_version: str | None) -> list[Diagnostic]:
-    from trialexport.formats.fhir.validation.validate import detect_fhir_version, validate_fhir, validate_fhir_models
+    from trialexport.formats.fhir.validation import detect_fhir_version, validate_fhir, validate_fhir_models
 
     version = fhir_version or detect_fhir_version(obj)
     if version is None:  # nothing version-specific: valid if either version accepts it, else judged as R5

@@ -1,34 +1,25 @@
-"""The output formats: one registry from a target name to its writer.
+"""What every output format has in common: the options, the output of one conversion, and the family protocol.
 
-A writer is ``write(trial, options) -> Output``: the serialized bytes (already validated
-against the official schema of the format), the diagnostics (errors mean the bytes must
-not be used), and a coverage report (which model fields were mapped, which not carried).
-Writers are imported lazily so that ``trialexport --help`` stays fast.
+A *family* (``fhir``, ``odm``, ``model``) serves one or more versions; a *format* is a family at one version
+(``fhir-r5``). The list of formats lives in :mod:`trialexport.formats.registry` only. Writing a format is always
+the same pipeline (:meth:`Format.write`): build the document from the trial, serialize it, validate it against the
+official schema of that version, and account for every populated model field (mapped or not carried, and why).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trialexport.diagnostics import Diagnostic
 
-# target name -> (file suffix, "module:function")
-TARGETS: dict[str, tuple[str, str]] = {
-    "model": ("model.json", "trialexport.formats.model:write_model"),
-    "fhir-r5": ("fhir-r5.json", "trialexport.formats.fhir.bundle:write_r5"),
-    "fhir-r4": ("fhir-r4.json", "trialexport.formats.fhir.bundle:write_r4"),
-    "odm-1.3.2": ("odm-1.3.2.xml", "trialexport.formats.odm.document:write_odm132"),
-    "odm-2.0": ("odm-2.0.xml", "trialexport.formats.odm.document:write_odm20"),
-}
-ALL_EXPORTS = ("fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0")
+if TYPE_CHECKING:
+    from trialexport.model import Trial
 
 
 @dataclass(slots=True)
 class Options:
-    """Conversion options shared by all writers."""
+    """Conversion options shared by all formats."""
 
     bundle_type: str = "collection"  # FHIR Bundle.type: collection | transaction
     model_format: str = "json"  # model writer: json | yaml
@@ -52,6 +43,8 @@ class Coverage:
 
 @dataclass(slots=True)
 class Output:
+    """One format of one trial: the bytes, what was noticed (errors mean the bytes must not be used), coverage."""
+
     data: bytes
     diagnostics: list[Diagnostic] = field(default_factory=list)
     coverage: Coverage | None = None
@@ -61,14 +54,68 @@ class Output:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def writer(target: str) -> Callable[..., Output]:
-    """The writer function of ``target`` (imported on first use)."""
-    module, _, func = TARGETS[target][1].partition(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+@dataclass(slots=True)
+class Built:
+    """A document built from a trial, before serialization: the family's own object (a Bundle dict, an ODM tree),
+    the mapping diagnostics, and the model paths the mapping read (``None``: coverage is not tracked)."""
+
+    doc: Any
+    diagnostics: list[Diagnostic]
+    sources: frozenset[str] | None
 
 
-def suffix(target: str, options: Options | None = None) -> str:
-    """File suffix for a target, e.g. ``fhir-r5.json``."""
-    if target == "model" and options is not None and options.model_format == "yaml":
-        return "model.yaml"
-    return TARGETS[target][0]
+class Family(Protocol):
+    """A family of formats: how its documents are built, serialized, validated and recognised."""
+
+    name: str
+    versions: tuple[str, ...]
+
+    def build(self, trial: Trial, version: str, options: Options) -> Built:
+        """Map the trial to a document of ``version`` (no validation)."""
+        ...
+
+    def serialize(self, doc: Any, version: str, options: Options) -> bytes:
+        """The document's deterministic bytes."""
+        ...
+
+    def validate(self, doc: Any, data: bytes, version: str, options: Options) -> list[Diagnostic]:
+        """Official-schema and rule checks of a built document (``data``: its serialization)."""
+        ...
+
+    def not_carried(self, version: str) -> dict[str, str]:
+        """Why a model field is deliberately not carried by ``version`` (model path -> reason)."""
+        ...
+
+    def suffix(self, version: str, options: Options) -> str:
+        """File name suffix of an output, e.g. ``fhir-r5.json``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One output format: a family at one version, under the name users give to ``--to``."""
+
+    name: str
+    family: Family
+    version: str
+    title: str
+    export: bool = True  # part of ``--to all``
+
+    def suffix(self, options: Options | None = None) -> str:
+        """File name suffix, e.g. ``fhir-r5.json`` (``model.yaml`` for YAML model output)."""
+        return self.family.suffix(self.version, options or Options())
+
+    def write(self, trial: Trial, options: Options | None = None) -> Output:
+        """Build, serialize and (unless ``options.validate`` is off) validate; account for every populated field."""
+        from trialexport.mapkit.coverage import compute
+
+        options = options or Options()
+        built = self.family.build(trial, self.version, options)
+        data = self.family.serialize(built.doc, self.version, options)
+        diagnostics = list(built.diagnostics)
+        if options.validate:
+            diagnostics += self.family.validate(built.doc, data, self.version, options)
+        coverage = None
+        if built.sources is not None:
+            coverage = compute(trial, built.sources, self.family.not_carried(self.version))
+        return Output(data, diagnostics, coverage if coverage is not None else Coverage())

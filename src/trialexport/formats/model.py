@@ -1,15 +1,24 @@
-"""The model writer: a Trial as JSON or YAML in the model's own shape (readable back with ``--from model``)."""
+"""The trial model as an output format: JSON or YAML in the model's own shape (readable back with ``--from model``).
+
+Every model field is carried by definition, so there is nothing to report as not carried.
+"""
 
 from __future__ import annotations
 
-from trialexport.model import Trial
+from typing import TYPE_CHECKING, Any
 
-from .base import Coverage, Options, Output
+if TYPE_CHECKING:
+    from trialexport.diagnostics import Diagnostic
+    from trialexport.formats.base import Built, Options
+    from trialexport.model import Trial
 
 
 def dump_model(trial: Trial, fmt: str = "json") -> bytes:
     """Serialize deterministically: fixed key order, 2-space indent, UTF-8, trailing newline."""
-    data = trial.to_data()
+    return _dump(trial.to_data(), fmt)
+
+
+def _dump(data: dict[str, Any], fmt: str) -> bytes:
     if fmt == "yaml":
         import yaml
 
@@ -20,6 +29,28 @@ def dump_model(trial: Trial, fmt: str = "json") -> bytes:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def write_model(trial: Trial, options: Options) -> Output:
-    """Every model field is carried by definition; nothing to report as lost."""
-    return Output(dump_model(trial, options.model_format), [], Coverage())
+class ModelFamily:
+    """The model's own shape; one version (``""``), two serializations (``options.model_format``)."""
+
+    name = "model"
+    versions = ("",)
+
+    def build(self, trial: Trial, version: str, options: Options) -> Built:
+        from trialexport.formats.base import Built
+
+        return Built(trial.to_data(), [], None)
+
+    def serialize(self, doc: Any, version: str, options: Options) -> bytes:
+        return _dump(doc, options.model_format)
+
+    def validate(self, doc: Any, data: bytes, version: str, options: Options) -> list[Diagnostic]:
+        return []  # the Trial was validated when it was read
+
+    def not_carried(self, version: str) -> dict[str, str]:
+        return {}
+
+    def suffix(self, version: str, options: Options) -> str:
+        return f"model.{options.model_format}"
+
+
+FAMILY = ModelFamily()

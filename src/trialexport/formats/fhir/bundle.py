@@ -1,4 +1,4 @@
-"""FHIR writers: one Bundle per study (R5 or R4), mapped by the tables in ``mappings/fhir/``.
+"""One FHIR Bundle per study (R5 or R4), mapped by the tables in ``mappings/fhir/``.
 
 Resources get deterministic ids from the study id (``nct04318600``, ``nct04318600-site-3``) and
 ``urn:uuid:`` fullUrls (uuid5 of ``https://clinicaltrials.gov/study/<id>/<Type>/<resource id>``),
@@ -12,19 +12,18 @@ from typing import Any
 
 import orjson
 
-from trialexport.diagnostics import Diagnostic, TrialExportError, error
-from trialexport.formats.base import Options, Output
-from trialexport.mapkit.coverage import compute
+from trialexport.diagnostics import Diagnostic, error
 from trialexport.model import Trial
 
-from .mapping import engine, tables
+from . import VERSIONS
+from .mapping import engine
 
 BUNDLE_TYPES = ("collection", "transaction")
 
 
 def map_bundle(trial: Trial, version: str, bundle_type: str = "collection") -> tuple[dict[str, Any], list[Diagnostic]]:
     """The Bundle dict and the mapping warnings (no validation)."""
-    if version not in tables.VERSIONS:
+    if version not in VERSIONS:
         raise ValueError(f"unknown FHIR version {version!r}")
     if bundle_type not in BUNDLE_TYPES:
         raise ValueError(f"unknown bundle type {bundle_type!r}")
@@ -50,37 +49,10 @@ def validate(bundle: dict[str, Any], version: str, model_check: bool = True) -> 
     """Official JSON schemas + bindings + required elements + references, then (``model_check``) the fhir.resources
     model parse."""
     try:
-        from trialexport.formats.fhir.validation.validate import validate_fhir, validate_fhir_models
+        from trialexport.formats.fhir.validation import validate_fhir, validate_fhir_models
     except ImportError as exc:  # the validators ship with the package; say so if they do not
         return [error("FHIR-VALIDATOR-MISSING", f"FHIR validators unavailable: {exc}")]
     diags = list(validate_fhir(bundle, version))
     if model_check and not any(d.is_error for d in diags):
         diags.extend(validate_fhir_models(bundle, version))
     return diags
-
-
-def build_bundle(trial: Trial, version: str, bundle_type: str = "collection") -> dict[str, Any]:
-    """A validated Bundle dict; raises :class:`TrialExportError` with the first error if invalid."""
-    bundle, _ = map_bundle(trial, version, bundle_type)
-    for diag in validate(bundle, version):
-        if diag.is_error:
-            raise TrialExportError(diag)
-    return bundle
-
-
-def _write(trial: Trial, options: Options, version: str) -> Output:
-    bundle, diags = map_bundle(trial, version, options.bundle_type)
-    if options.validate:
-        diags = diags + validate(bundle, version, options.model_check)
-    coverage = compute(trial, tables.source_paths(version), tables.not_carried(version))
-    return Output(serialize(bundle), diags, coverage)
-
-
-def write_r5(trial: Trial, options: Options) -> Output:
-    """FHIR R5 Bundle of the study."""
-    return _write(trial, options, "r5")
-
-
-def write_r4(trial: Trial, options: Options) -> Output:
-    """FHIR R4 Bundle of the study."""
-    return _write(trial, options, "r4")

@@ -1,4 +1,4 @@
-"""CDISC ODM writers: ODM 1.3.2 and ODM 2.0 documents for a trial, validated against the official XSDs.
+"""One ODM 1.3.2 or 2.0 document of a trial (validation: :mod:`.validation`).
 
 The EDC skeleton (events, forms, items, code lists), the Trial Summary parameters and the
 field correspondences are tables in ``mappings/odm/``; :mod:`trialexport.formats.odm.mapping` assembles them.
@@ -6,22 +6,20 @@ field correspondences are tables in ``mappings/odm/``; :mod:`trialexport.formats
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from trialexport.cdisc.ts import ts_params as compute_ts
 from trialexport.cdisc.ts import ts_rows
-from trialexport.diagnostics import Diagnostic, TrialExportError
-from trialexport.formats.base import Options, Output
+from trialexport.formats.base import Built, Options
 from trialexport.formats.odm.mapping.context import Ctx, odm_table
 from trialexport.formats.odm.mapping.edc import build_spec
 from trialexport.formats.odm.mapping.header import build_header
-from trialexport.mapkit.coverage import compute
 from trialexport.model import Trial
 
+from . import VERSIONS
 from .mapping import v20, v132
-from .xmltree import Node, serialize
-
-VERSIONS = ("1.3.2", "2.0")
+from .xmltree import Node
 
 
 @cache
@@ -49,37 +47,20 @@ def build_tree(ctx: Ctx, version: str, source_date_epoch: int | None = None) -> 
     return v20.build(ctx, header, build_spec(ctx, version), ts)
 
 
-def convert(trial: Trial, version: str, options: Options | None = None) -> Output:
-    """Build, serialize and (unless ``options.validate`` is off) validate one ODM document."""
+@dataclass(frozen=True, slots=True)
+class OdmDoc:
+    """A built ODM document: its root (serialize with :func:`~.xmltree.serialize`) and the study it is about."""
+
+    root: Node
+    record: str | None
+
+
+def build(trial: Trial, version: str, options: Options | None = None) -> Built:
+    """The ODM document of ``version`` for the trial (not yet validated) and the mapping notes."""
     if version not in VERSIONS:
         raise ValueError(f"unknown ODM version {version!r}; expected one of {VERSIONS}")
     options = options or Options()
     ctx = Ctx(trial)
-    data = serialize(build_tree(ctx, version, options.source_date_epoch))
-    diagnostics: list[Diagnostic] = list(ctx.diagnostics)
-    if options.validate:
-        from .validation import validate_odm
-
-        diagnostics.extend(validate_odm(data, version))
+    root = build_tree(ctx, version, options.source_date_epoch)
     record = trial.study_id
-    diagnostics = [d.located(record=record) for d in diagnostics]
-    return Output(data, diagnostics, compute(trial, sources(version), reasons(version)))
-
-
-def write_odm132(trial: Trial, options: Options) -> Output:
-    """ODM 1.3.2 (Snapshot, Metadata): EDC metadata, TS reference data, AdminData."""
-    return convert(trial, "1.3.2", options)
-
-
-def write_odm20(trial: Trial, options: Options) -> Output:
-    """ODM 2.0: EDC metadata plus the registry content in native Protocol elements."""
-    return convert(trial, "2.0", options)
-
-
-def build_odm(trial: Trial, version: str = "1.3.2") -> bytes:
-    """ODM bytes for the trial; raises :class:`TrialExportError` with the first error if the output is invalid."""
-    out = convert(trial, version)
-    for diag in out.diagnostics:
-        if diag.is_error:
-            raise TrialExportError(diag)
-    return out.data
+    return Built(OdmDoc(root, record), [d.located(record=record) for d in ctx.diagnostics], sources(version))

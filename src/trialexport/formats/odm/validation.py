@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Main XSD per ODM version: (folder under ``schemas/``, file name).
-MAIN_XSD = {"1.3.2": ("odm-1.3.2", "ODM1-3-2.xsd"), "2.0": ("odm-2.0", "ODM.xsd")}
+MAIN_XSD = {"1.3.2": "ODM1-3-2.xsd", "2.0": "ODM.xsd"}  # main schema document per version, in schemas/odm-<version>/
 NAMESPACES = {"1.3.2": "http://www.cdisc.org/ns/odm/v1.3", "2.0": "http://www.cdisc.org/ns/odm/v2.0"}
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 
@@ -117,8 +117,7 @@ def _schema_parser(folder: Path) -> tuple[etree.XMLParser, _VendoredOnly]:
 @cache
 def odm_schema(version: str) -> etree.XMLSchema:
     """The compiled XSD for ``version`` ("1.3.2" / "2.0"); compiled once per process, offline."""
-    folder_name, main = MAIN_XSD[_check_version(version)]
-    main_path = schema_path(folder_name, main)
+    main_path = schema_path(f"odm-{_check_version(version)}", MAIN_XSD[version])
     parser, resolver = _schema_parser(main_path.parent)
     try:
         return etree.XMLSchema(etree.parse(str(main_path), parser))
@@ -132,7 +131,7 @@ def odm_schema(version: str) -> etree.XMLSchema:
 @cache
 def oidref_attributes(version: str) -> dict[str, frozenset[str]]:
     """Element local name -> names of its attributes that the ``version`` XSDs declare as type ``oidref``."""
-    folder = schema_path(MAIN_XSD[_check_version(version)][0])
+    folder = schema_path(f"odm-{_check_version(version)}")
     ns = NAMESPACES[version]
     groups: dict[str, tuple[set[str], set[str]]] = {}
     types: dict[str, tuple[set[str], set[str], set[str]]] = {}

@@ -8,8 +8,6 @@ from functools import cache
 from trialexport.mapkit.pathexpr import parse_condition
 from trialexport.mapkit.tables import load_table
 
-VERSIONS = ("r5", "r4")
-
 
 @dataclass(frozen=True, slots=True)
 class Source:

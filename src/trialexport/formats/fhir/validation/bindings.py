@@ -47,14 +47,9 @@ import json
 from functools import cache
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic
-from trialexport.resources import schema_path
+from .schema import schema_file
 
-__all__ = ["BINDING_FILES", "binding_errors", "load_bindings", "required_codes"]
-
-BINDING_FILES = {"r5": ("fhir-r5", "required-bindings.json"), "r4": ("fhir-r4", "required-bindings.json")}
-_LIST_MAX = 12  # codes shown in a message before it says "... N codes"
-_MAX_MSG = 300
+__all__ = ["load_bindings", "required_codes"]
 
 JSON = dict[str, Any]
 
@@ -62,9 +57,7 @@ JSON = dict[str, Any]
 @cache
 def load_bindings(version: str) -> JSON:
     """The parsed ``required-bindings.json`` of ``version`` (cached; treat as read-only)."""
-    if version not in BINDING_FILES:
-        raise ValueError(f"unknown FHIR version {version!r}; expected one of {', '.join(BINDING_FILES)}")
-    return json.loads(schema_path(*BINDING_FILES[version]).read_bytes())
+    return json.loads(schema_file(version, "required-bindings.json").read_bytes())  # type: ignore[no-any-return]
 
 
 @cache
@@ -72,27 +65,3 @@ def required_codes(version: str, element: str) -> frozenset[str] | None:
     """Allowed codes of the ``code`` element ``element`` (e.g. ``"ResearchStudy.status"``), ``None`` if unbound."""
     codes = load_bindings(version)["bindings"].get(element)
     return None if codes is None else frozenset(codes)
-
-
-def _listing(version: str, element: str, codes: list[str]) -> str:
-    shown = ", ".join(codes[:_LIST_MAX]) if len(codes) <= _LIST_MAX else ", ".join(codes[: _LIST_MAX - 2])
-    if len(codes) > _LIST_MAX:
-        shown += f", ... {len(codes)} codes"
-    vs = load_bindings(version).get("valueSets", {}).get(element)
-    return f"{shown}; {vs}" if vs else shown
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def binding_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagnostic]:
-    """``FHIR-BINDING`` for each bound ``code`` value outside its required value set, in the given pieces.
-
-    ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
-    validator. Values of the wrong JSON type are left to the schema check. (The walk is
-    :func:`trialexport.formats.fhir.validation.elements.element_errors`, shared with the other element rules.)
-    """
-    from trialexport.formats.fhir.validation.elements import element_errors
-
-    return element_errors(pieces, version)[0]

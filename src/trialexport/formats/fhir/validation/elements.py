@@ -20,14 +20,27 @@ from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
-from trialexport.formats.fhir.validation.bindings import _escape, _listing, load_bindings
-from trialexport.formats.fhir.validation.required import load_required
-from trialexport.formats.fhir.validation.schemagraph import links, paths_of, reaching
+
+from .bindings import load_bindings
+from .pieces import MAX_MSG, Piece, escape
+from .required import load_required
+from .schema import load_schema
+from .schemagraph import links, paths_of, reaching
 
 __all__ = ["element_errors", "prepare"]
 
 JSON = dict[str, Any]
-_MAX_MSG = 300
+
+
+_LIST_MAX = 12  # codes shown in a message before it says "... N codes"
+
+
+def _listing(version: str, element: str, codes: list[str]) -> str:
+    shown = ", ".join(codes[:_LIST_MAX]) if len(codes) <= _LIST_MAX else ", ".join(codes[: _LIST_MAX - 2])
+    if len(codes) > _LIST_MAX:
+        shown += f", ... {len(codes)} codes"
+    vs = load_bindings(version).get("valueSets", {}).get(element)
+    return f"{shown}; {vs}" if vs else shown
 
 
 class _Def:
@@ -45,8 +58,6 @@ class _Def:
 @cache
 def _plan(version: str) -> dict[str, _Def]:
     """``definition name -> _Def`` for every definition from which a rule can be reached."""
-    from trialexport.formats.fhir.validation.validate import load_schema
-
     defs = load_schema(version)["definitions"]
     bound: dict[str, list[str]] = load_bindings(version)["bindings"]
     doc = load_required(version)
@@ -118,7 +129,7 @@ class _Walk:
         for elem, path, names in plan.required:
             if names.isdisjoint(node):
                 msg = f"required element {path} (min 1) is missing"
-                self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(_escape(elem))))
+                self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(escape(elem))))
         choices, props = plan.choices, plan.props
         chosen: dict[str, set[str]] | None = None
         for prop, value in node.items():
@@ -131,11 +142,11 @@ class _Walk:
             codes, element, listing, is_ref, sub = rule
             if sub is not None:
                 if isinstance(value, dict):
-                    self.stack.append(_escape(prop))
+                    self.stack.append(escape(prop))
                     self.visit(value, sub)
                     self.stack.pop()
                 elif isinstance(value, list):
-                    self.stack.append(_escape(prop))
+                    self.stack.append(escape(prop))
                     for i, item in enumerate(value):
                         if isinstance(item, dict):
                             self.stack.append(str(i))
@@ -144,25 +155,25 @@ class _Walk:
                     self.stack.pop()
             elif is_ref:
                 if isinstance(value, str):
-                    self.refs.append((self.pointer(_escape(prop)), value))
+                    self.refs.append((self.pointer(escape(prop)), value))
             elif codes is not None:
                 if isinstance(value, str):
                     if value not in codes:
-                        self._bad(value, element, listing, _escape(prop))
+                        self._bad(value, element, listing, escape(prop))
                 elif isinstance(value, list):
                     for i, v in enumerate(value):
                         if isinstance(v, str) and v not in codes:
-                            self._bad(v, element, listing, _escape(prop), str(i))
+                            self._bad(v, element, listing, escape(prop), str(i))
         for path, names in (chosen or {}).items():
             if len(names) > 1:
                 msg = f"choice element {path} has one type, got {len(names)}: {', '.join(sorted(names))}"
-                self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(_escape(sorted(names)[1]))))
+                self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(escape(sorted(names)[1]))))
 
     def _bad(self, value: str, element: str, version: str, *tail: str) -> None:
         listing = _listing(version, element, load_bindings(version)["bindings"][element])
         msg = f"{value!r} is not in the required value set for {element} ({listing})"
-        if len(msg) > _MAX_MSG:
-            msg = msg[: _MAX_MSG - 1] + "…"
+        if len(msg) > MAX_MSG:
+            msg = msg[: MAX_MSG - 1] + "…"
         self.bindings.append(error("FHIR-BINDING", msg, path=self.pointer(*tail)))
 
 
@@ -196,7 +207,7 @@ def _unresolved(bundle: JSON, refs: list[tuple[str, str]]) -> list[Diagnostic]:
     return found
 
 
-def element_errors(pieces: list[tuple[str, str, JSON]], version: str,
+def element_errors(pieces: list[Piece], version: str,
                    bundle: JSON | None = None) -> tuple[list[Diagnostic], list[Diagnostic], list[Diagnostic]]:
     """``(bindings, required and choice, references)`` findings of the given pieces, each in document order.
 

@@ -18,12 +18,9 @@ import json
 from functools import cache
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic
-from trialexport.resources import schema_path
+from .schema import schema_file
 
-__all__ = ["REQUIRED_FILES", "load_required", "required_errors"]
-
-REQUIRED_FILES = {"r5": ("fhir-r5", "required-elements.json"), "r4": ("fhir-r4", "required-elements.json")}
+__all__ = ["load_required"]
 
 JSON = dict[str, Any]
 
@@ -31,19 +28,4 @@ JSON = dict[str, Any]
 @cache
 def load_required(version: str) -> JSON:
     """The parsed ``required-elements.json`` of ``version`` (cached; treat as read-only)."""
-    if version not in REQUIRED_FILES:
-        raise ValueError(f"unknown FHIR version {version!r}; expected one of {', '.join(REQUIRED_FILES)}")
-    return json.loads(schema_path(*REQUIRED_FILES[version]).read_bytes())  # type: ignore[no-any-return]
-
-
-def required_errors(pieces: list[tuple[str, str, JSON]], version: str) -> list[Diagnostic]:
-    """``FHIR-REQUIRED`` for each required element missing from an object present in the given pieces, and
-    ``FHIR-CHOICE`` for an object holding more than one type of a choice element (``valueString`` + ``valueBoolean``).
-
-    ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
-    validator; the path of a finding is the JSON pointer the missing element would have (``/status``;
-    ``/value[x]`` for a choice). (The walk is :func:`trialexport.formats.fhir.validation.elements.element_errors`.)
-    """
-    from trialexport.formats.fhir.validation.elements import element_errors
-
-    return element_errors(pieces, version)[1]
+    return json.loads(schema_file(version, "required-elements.json").read_bytes())  # type: ignore[no-any-return]

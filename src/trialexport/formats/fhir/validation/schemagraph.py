@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from .schema import load_schema
+
 __all__ = ["element_paths", "links", "paths_of", "reaching", "ref_target"]
 
 JSON = dict[str, Any]
@@ -47,8 +49,6 @@ def _links(definitions: JSON) -> dict[str, dict[str, tuple[str, bool]]]:
 @cache
 def links(version: str) -> dict[str, dict[str, tuple[str, bool]]]:
     """``definition -> property -> (target definition, is_array)`` for every ``$ref`` property (read-only)."""
-    from trialexport.formats.fhir.validation.validate import load_schema
-
     return _links(load_schema(version)["definitions"])
 
 
@@ -81,8 +81,6 @@ def element_paths(definitions: JSON, graph: dict[str, dict[str, tuple[str, bool]
 @cache
 def paths_of(version: str) -> dict[str, tuple[str, ...]]:
     """:func:`element_paths` of ``version``'s schema (read-only)."""
-    from trialexport.formats.fhir.validation.validate import load_schema
-
     return element_paths(load_schema(version)["definitions"], links(version))
 
 

@@ -1,0 +1,57 @@
+"""HL7 FHIR R5 and R4 Bundles of a trial.
+
+- :mod:`.mapping`: the rows of ``mappings/fhir/*.csv`` run over the trial (tables, engine, named transforms);
+- :mod:`.bundle`: resources assembled into a collection or transaction Bundle, serialized deterministically;
+- :mod:`.validation`: the official JSON schemas, the element rules they do not state, the fhir.resources models,
+  and version detection.
+
+Nothing heavy is imported until a method of :data:`FAMILY` is called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trialexport.diagnostics import Diagnostic
+    from trialexport.formats.base import Built, Options
+    from trialexport.model import Trial
+
+VERSIONS = ("r5", "r4")
+
+
+class FhirFamily:
+    """FHIR Bundles (one per study) in R5 or R4."""
+
+    name = "fhir"
+    versions = VERSIONS
+
+    def build(self, trial: Trial, version: str, options: Options) -> Built:
+        from trialexport.formats.base import Built
+
+        from .bundle import map_bundle
+        from .mapping.tables import source_paths
+
+        bundle, diags = map_bundle(trial, version, options.bundle_type)
+        return Built(bundle, diags, source_paths(version))
+
+    def serialize(self, doc: Any, version: str, options: Options) -> bytes:
+        from .bundle import serialize
+
+        return serialize(doc)
+
+    def validate(self, doc: Any, data: bytes, version: str, options: Options) -> list[Diagnostic]:
+        from .bundle import validate
+
+        return validate(doc, version, options.model_check)
+
+    def not_carried(self, version: str) -> dict[str, str]:
+        from .mapping.tables import not_carried
+
+        return not_carried(version)
+
+    def suffix(self, version: str, options: Options) -> str:
+        return f"{self.name}-{version}.json"
+
+
+FAMILY = FhirFamily()
