@@ -85,10 +85,19 @@ def test_json_report_format(tmp_path):
 
 
 def test_help_teaches_with_examples():
-    for args in (["--help"], ["convert", "--help"], ["generate", "--help"]):
+    for args in (["--help"], ["convert", "--help"], ["validate", "--help"], ["fixtures", "--help"]):
         proc = run(*args)
         assert proc.returncode == 0
         assert "Example" in proc.stdout.decode()
+    assert "generate" not in run("--help").stdout.decode()  # a developer command, not a user one
+
+
+def test_developer_tools_are_a_module_of_their_own():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "trialexport.devtools", "generate", "--help"], capture_output=True)
+    assert proc.returncode == 0 and b"Example" in proc.stdout
 
 
 def test_version():

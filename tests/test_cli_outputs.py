@@ -37,7 +37,7 @@ def test_resume_redoes_outputs_made_with_other_settings(tmp_path):
 
 
 def test_write_failure_is_a_record_error_and_the_batch_goes_on(tmp_path, monkeypatch):
-    from trialexport import atomic, convert
+    from trialexport import atomic, pipeline
     from trialexport.formats.base import Options
 
     real = atomic.stage
@@ -48,7 +48,7 @@ def test_write_failure_is_a_record_error_and_the_batch_goes_on(tmp_path, monkeyp
         return real(path, data, **kw)
 
     monkeypatch.setattr(atomic, "stage", flaky)
-    outcomes = list(convert.convert_paths([str(SEED_PAGE), str(CORPUS[0])], ["model"], str(tmp_path), Options()))
+    outcomes = list(pipeline.convert_paths([str(SEED_PAGE), str(CORPUS[0])], ["model"], str(tmp_path), Options()))
     assert [o.ok for o in outcomes] == [False, True]
     (err,) = [d for d in outcomes[0].diagnostics if d.is_error]
     assert err.code == "IO-WRITE" and "No space left on device" in err.message

@@ -12,7 +12,7 @@ from conftest import ROOT
 def test_generated_files_are_current():
     from trialexport.devtools.generated import generate_all
 
-    assert generate_all(check=True, root=ROOT) == [], "run `trialexport generate` and commit the result"
+    assert generate_all(check=True, root=ROOT) == [], "run `python -m trialexport.devtools generate` and commit"
 
 
 def test_model_schema_matches_code():
@@ -31,7 +31,7 @@ def test_wheel_contains_mappings_and_schemas(tmp_path):
     (wheel,) = tmp_path.glob("trialexport-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("trialexport/mappings/readers/ctgov-v2.csv", "trialexport/schemas/trial-model.schema.json",
-                     "trialexport/mappings/crosswalks/phase.csv", "trialexport/cli.py"):
+                     "trialexport/mappings/crosswalks/phase.csv", "trialexport/cli/__init__.py"):
         assert required in names, required
     tables = {n for n in names if n.startswith("trialexport/mappings/") and n.endswith(".csv")}
     on_disk = {"trialexport/" + str(p.relative_to(ROOT)) for p in (ROOT / "mappings").rglob("*.csv")}

@@ -81,7 +81,8 @@ def test_validate_hook_passes_a_valid_file_and_fails_a_broken_one(tmp_path, hook
                         timeout=600, check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Passed" in ok.stdout
-    installed = list((tmp_path / "pc-home").glob("repo*/py_env-*/lib/python*/site-packages/trialexport/cli.py"))
+    site = "repo*/py_env-*/lib/python*/site-packages"
+    installed = list((tmp_path / "pc-home").glob(f"{site}/trialexport/cli/__init__.py"))
     assert installed, "pre-commit's own environment holds the package it installed from the hook repository"
 
     broken = json.loads(good.read_text())

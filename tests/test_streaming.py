@@ -67,7 +67,7 @@ def test_records_held_stay_bounded(tmp_path, container, monkeypatch):
 def test_parallel_feeding_is_bounded():
     from multiprocessing.pool import ThreadPool
 
-    from trialexport.convert import bounded_imap
+    from trialexport.pipeline.batch import bounded_imap
 
     pulled = 0
 

@@ -17,7 +17,7 @@ from trialexport.formats.base import Options
 from trialexport.formats.registry import NAMES
 
 from .atomic import write_atomic
-from .convert import SETTINGS_MARKER
+from .pipeline.resume import SETTINGS_MARKER
 
 FORMATS = NAMES  # every format, the model included
 
@@ -30,7 +30,7 @@ def cases(root: Path) -> list[dict[str, str]]:
 
 def regenerate(root: Path, into: Path) -> list[str]:
     """Write every case's expected outputs under ``into/<case>/``; return problems (failed records)."""
-    from .convert import convert_paths
+    from .pipeline import convert_paths
 
     problems = []
     for case in cases(root):

@@ -1,111 +1,21 @@
-"""The conversion pipeline behind ``trialexport convert``: read, map, validate, write atomically.
-
-One bad record never stops the batch: each record's outcome carries its diagnostics,
-and only outputs that passed validation are written (to a temporary name, then renamed).
+"""The conversion pipeline behind ``trialexport convert``: split inputs into records, convert them (in worker
+processes with ``--jobs``), write outputs atomically in input order, resume interrupted runs.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trialexport.formats.base import Options, Output
+from trialexport.diagnostics import Diagnostic, error
+from trialexport.formats.base import Options
 from trialexport.formats.registry import get as get_format
 
-from .diagnostics import Diagnostic, error
-from .readers import ReadResult
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(slots=True)
-class RecordOutcome:
-    """What happened to one input record."""
-
-    file: str
-    record: str
-    study_id: str | None
-    written: dict[str, str] = field(default_factory=dict)  # target -> path ("-" for stdout)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    coverage: dict[str, Any] = field(default_factory=dict)  # target -> Coverage dict
-    skipped: bool = False  # --resume: outputs were already current
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "record": self.record,
-            "study_id": self.study_id,
-            "ok": self.ok,
-            "skipped": self.skipped,
-            "written": self.written,
-            "diagnostics": [d.to_dict() for d in self.diagnostics],
-            "coverage": self.coverage,
-        }
-
-
-def output_name(study_id: str, target: str, options: Options) -> str:
-    """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced."""
-    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{get_format(target).suffix(options)}"
-
-
-def convert_result(
-    res: ReadResult,
-    targets: Iterable[str],
-    options: Options,
-    *,
-    strict: bool = False,
-) -> tuple[RecordOutcome, dict[str, bytes]]:
-    """Map one read record to every target; return its outcome and the valid outputs (not yet stored)."""
-    outcome = RecordOutcome(res.file, res.record, res.trial.study_id if res.trial else None)
-    outcome.diagnostics.extend(res.diagnostics)
-    outputs: dict[str, bytes] = {}
-    if res.trial is None:
-        if not any(d.is_error for d in outcome.diagnostics):
-            outcome.diagnostics.append(error("READ-FAILED", "record unreadable", file=res.file, record=res.record))
-        return outcome, outputs
-    by_target: dict[tuple[str, str, str | None, str], list[str]] = {}  # one line per finding, naming its targets
-    for target in targets:
-        try:
-            out: Output = get_format(target).write(res.trial, options)
-        except Exception as exc:  # a bug in a writer must not stop the batch; say so clearly
-            out = Output(b"", [error("MAP-CRASH", f"internal error while writing {target}: {exc!r}")])
-        diags = []
-        for d in out.diagnostics:
-            key = (d.severity, d.code, d.path, d.message)
-            if key in by_target:
-                by_target[key].append(target)
-                continue
-            by_target[key] = [target]
-            diags.append(d.located(file=res.file, record=res.record))
-        if out.coverage is not None:
-            outcome.coverage[target] = out.coverage.to_dict()
-            if strict and out.coverage.not_carried:
-                diags.append(
-                    error(
-                        "MAP-NOT-CARRIED",
-                        f"--strict: {len(out.coverage.not_carried)} populated field(s) not carried by {target}: "
-                        + ", ".join(sorted(out.coverage.not_carried)[:5]),
-                        file=res.file,
-                        record=res.record,
-                    )
-                )
-        outcome.diagnostics.extend(diags)
-        if out.ok and not any(d.is_error for d in diags):
-            outputs[target] = out.data
-    outcome.diagnostics = [
-        replace(d, target=", ".join(by_target[(d.severity, d.code, d.path, d.message)]))
-        if (d.severity, d.code, d.path, d.message) in by_target and d.target is None else d
-        for d in outcome.diagnostics
-    ]
-    return outcome, outputs
+from .record import RecordOutcome, convert_result, output_name
+from .resume import mtime, remove_stale_parts, settings_marker, tool_stamp
 
 
 @dataclass(slots=True, frozen=True)
@@ -146,8 +56,8 @@ def _crashed(raw: Any, display: str, exc: Exception) -> Converted:
 
 
 def _convert_one(raw: Any, display: str, input_mtime: float, plan: _Plan) -> Converted:
-    from .atomic import stage
-    from .readers import result_from_raw
+    from trialexport.atomic import stage
+    from trialexport.readers import result_from_raw
 
     try:
         res = result_from_raw(raw, display)
@@ -156,7 +66,7 @@ def _convert_one(raw: Any, display: str, input_mtime: float, plan: _Plan) -> Con
     if plan.resume_dir and res.trial is not None and res.trial.study_id:
         stamp = max(plan.fresh_after, input_mtime)
         paths = [Path(plan.resume_dir) / output_name(res.trial.study_id, t, plan.options) for t in plan.targets]
-        if all(_mtime(p) >= stamp for p in paths):
+        if all(mtime(p) >= stamp for p in paths):
             outcome = RecordOutcome(res.file, res.record, res.trial.study_id, diagnostics=list(res.diagnostics))
             outcome.skipped = True
             outcome.written = {t: str(p) for t, p in zip(plan.targets, paths, strict=True)}
@@ -198,7 +108,7 @@ def bounded_imap(pool: Any, func: Any, items: Iterable[Any], window: int) -> Ite
 
 def warm_up(targets: Iterable[str], options: Options) -> None:
     """Load every writer's tables, schemas and validators now, by converting a minimal trial once."""
-    from .model import Trial
+    from trialexport.model import Trial
 
     trial = Trial.model_validate({"identification": {"nct_id": "NCT00000000"}})
     for target in targets:
@@ -213,55 +123,13 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return -1.0
-
-
-def tool_stamp() -> float:
-    """Newest modification time of the code, mapping tables and schemas: outputs older than it are stale."""
-    from .resources import data_dir
-
-    roots = [Path(__file__).parent, data_dir("mappings"), data_dir("schemas")]
-    return max((p.stat().st_mtime for root in roots for p in root.rglob("*") if p.is_file()), default=0.0)
-
-
 def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[tuple[Any, str, float, _Plan]]:
     from trialexport.readers.containers import iter_raw
 
     for path in inputs:
-        mtime = _mtime(Path(path)) if path != "-" else float("inf")
+        stamp = mtime(Path(path)) if path != "-" else float("inf")
         for raw in iter_raw(path, fmt, str(path), defer=True):
-            yield raw, str(path), mtime, plan
-
-
-SETTINGS_MARKER = ".trialexport-settings.json"
-
-
-def settings_marker(out_dir: str, options: Options) -> float:
-    """Record in ``out_dir`` the settings its outputs are made with; return when those settings took effect.
-
-    ``--resume`` counts an output as current only if it is newer than this, so outputs made with other
-    settings (e.g. another Bundle type) or by another version are made again.
-    """
-    import orjson
-
-    from . import __version__
-    from .atomic import write_atomic
-
-    path = Path(out_dir) / SETTINGS_MARKER
-    settings = {"version": __version__, "bundle_type": options.bundle_type, "model_format": options.model_format,
-                "source_date_epoch": options.source_date_epoch}
-    want = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
-    try:
-        have = path.read_bytes()
-    except OSError:
-        have = None
-    if have != want:
-        write_atomic(path, want)
-    return path.stat().st_mtime
+            yield raw, str(path), stamp, plan
 
 
 def estimate_records(inputs: Iterable[str]) -> int | None:
@@ -289,37 +157,6 @@ def estimate_records(inputs: Iterable[str]) -> int | None:
     return total
 
 
-def remove_stale_parts(out_dir: str) -> int:
-    """Delete temporary ``.<name>.<pid>.*.part`` files left by runs that are gone (or by this one); return how many.
-
-    A part file of another live run (same folder, same time) is left alone.
-    """
-    count = 0
-    for part in Path(out_dir).glob(".*.part"):
-        fields = part.name.rsplit(".", 3)  # ['.<name>', '<pid>', '<random>', 'part']
-        pid = int(fields[1]) if len(fields) == 4 and fields[1].isdigit() else None
-        if pid is not None and pid != os.getpid() and _alive(pid):
-            continue
-        part.unlink(missing_ok=True)
-        count += 1
-    return count
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[-1].split()[:1] != [b"Z"]
-    except OSError:  # no /proc (not Linux): trust kill(pid, 0)
-        return True
-
-
 def convert_paths(
     inputs: Iterable[str],
     targets: list[str],
@@ -343,7 +180,7 @@ def convert_paths(
     exist and are newer than its input and than the tool's code/tables is skipped (atomic
     writes guarantee an existing output is complete).
     """
-    from .atomic import commit, discard
+    from trialexport.atomic import commit, discard
 
     seen: dict[str, str] = {}
     to_files = out_dir not in (None, "-")

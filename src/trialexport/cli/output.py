@@ -1,0 +1,70 @@
+"""Terminal output shared by the commands: colour policy, the progress line, diagnostics, interrupts."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+
+def color() -> bool | None:
+    """Colour only on a terminal and never when NO_COLOR is set (https://no-color.org)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+class Progress:
+    """A one-line progress display on stderr (records, records/s, ETA when the total is known).
+
+    Shown only on a terminal; redirected or piped runs stay quiet.
+    """
+
+    def __init__(self, enabled: bool, total: int | None = None) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = total
+        self.count = 0
+        self.start = time.perf_counter()
+        self.shown = 0.0
+
+    def tick(self) -> None:
+        self.count += 1
+        now = time.perf_counter()
+        if not self.enabled or now - self.shown < 0.2:
+            return
+        self.shown = now
+        rate = self.count / max(now - self.start, 1e-9)
+        line = f"{self.count} records, {rate:.0f}/s"
+        if self.total and self.count <= self.total:
+            eta = int((self.total - self.count) / max(rate, 1e-9))
+            line = f"{self.count}/{self.total} records, {rate:.0f}/s, ETA {eta // 60}m{eta % 60:02d}s"
+        sys.stderr.write("\r" + line.ljust(60))
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        """Erase the progress line (before printing something else on stderr)."""
+        if self.enabled and self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+
+    done = clear
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (exit status 143 instead of 130)."""
+
+
+def terminate_as_interrupt() -> None:
+    """SIGTERM behaves like Ctrl-C: the current write is abandoned cleanly, finished files stay."""
+    import signal
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def print_diag(diag: Any, err: bool = True) -> None:
+    style = {"error": "red", "warning": "yellow"}.get(diag.severity)
+    text = diag.format_text()
+    click.echo(click.style(text, fg=style) if style else text, err=err, color=color())
