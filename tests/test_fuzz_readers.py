@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trialexport.diagnostics import Diagnostic
-from trialexport.readers import FORMATS, ReadResult, read_bytes
+from trialexport.readers import ReadResult, read_bytes
+from trialexport.readers.registry import NAMES as FORMATS
 from trialexport.validate_files import validate_file
 
 # benchmarks/fuzz_readers.py raises the example count through this variable

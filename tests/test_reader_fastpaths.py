@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trialexport.readers.containers import MAX_DEPTH, _trail_path, too_deep
+from trialexport.readers.decode import MAX_DEPTH, _trail_path, too_deep
 
 
 def _walk_depth(obj: Any, limit: int = MAX_DEPTH) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trialexport.diagnostics import Diagnostic
+
 
 def line_index(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
     """Map key paths (``("entry", "3", "resource", "status")``) to the (line, col) of their value.
@@ -41,3 +43,22 @@ def locate(index: dict[tuple[str, ...], tuple[int, int]], pointer: str) -> tuple
         if not parts:
             return None, None
         parts = parts[:-1]
+
+
+def json_pointer(dotted: str) -> str:
+    """``entry[3].resource.title`` -> ``/entry/3/resource/title``."""
+    import re
+
+    return "/" + re.sub(r"\[(\d+)\]", r".\1", dotted).replace(".", "/") if dotted else ""
+
+
+def located_in_text(found: list[Diagnostic], data: bytes) -> list[Diagnostic]:
+    """Findings with JSON-pointer paths given the line:col of that place in the JSON text ``data``."""
+    if not found:
+        return found
+    index = line_index(data.decode("utf-8", "replace"))
+    out = []
+    for d in found:
+        line, col = locate(index, d.path or "")
+        out.append(Diagnostic(d.severity, d.code, d.message, d.file, d.record, d.path, d.line or line, d.col or col))
+    return out

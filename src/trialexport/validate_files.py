@@ -1,9 +1,10 @@
 """``trialexport validate``: find what each file is and check it with the exporters' own validators.
 
-Kinds: FHIR JSON (a resource or a Bundle; R5 or R4 detected from content), ODM XML (1.3.2 or 2.0,
-by ``ODMVersion``), a trial definition in the model's shape (YAML/JSON) and a ClinicalTrials.gov
-study record. Every finding is a :class:`~trialexport.diagnostics.Diagnostic` with a stable
-code, the file, ``line:col`` where it can be located, and the JSON pointer or XPath.
+Kinds: a document of a format family that claims it (:mod:`trialexport.formats.registry`: FHIR JSON, R5 or R4
+detected from content; ODM XML, 1.3.2 or 2.0 by ``ODMVersion``), else a record of a kind the readers know
+(:mod:`trialexport.readers.registry`: a ClinicalTrials.gov study, a trial definition, ...). Every finding is a
+:class:`~trialexport.diagnostics.Diagnostic` with a stable code, the file, ``line:col`` where it can be located,
+and the JSON pointer or XPath.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .diagnostics import Diagnostic, TrialExportError, error
 
@@ -46,69 +48,50 @@ def validate_file(path: str, *, fhir_version: str | None = None, skip_unknown: b
 
 
 def _validate_bytes(data: bytes, path: str, fhir_version: str | None, skip_unknown: bool) -> list[Diagnostic]:
+    """Parse once (JSON or XML), let the first format family that claims the document check it; anything else is
+    read as a record (a registry record or a trial definition), as ``convert`` would."""
+    from .formats.registry import families
+
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    notes: list[Diagnostic] = []
     if head == b"<":
-        return _validate_xml(data, path, skip_unknown)
-    if head in (b"{", b"["):
-        import orjson
+        from .xmlsafe import parse_xml
 
-        notes: list[Diagnostic] = []
         try:
-            obj = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            if "surrogate" not in exc.msg:
-                return [error("JSON-PARSE", f"malformed JSON: {exc.msg}", line=exc.lineno, col=exc.colno)]
-            from trialexport.readers.containers import loads_with_surrogates
-
-            obj, scrubbed = loads_with_surrogates(data.decode("utf-8", "replace"))
-            notes = [error("JSON-SURROGATE", f"{d.message}: not valid Unicode text", path=_pointer(d.path or ""))
-                     for d in scrubbed]
-        if isinstance(obj, dict) and isinstance(obj.get("resourceType"), str):
-            return notes + _validate_fhir(obj, data, fhir_version)
+            doc: Any = parse_xml(data, source=path)
+        except TrialExportError as exc:
+            return [exc.diagnostic]
+    elif head in (b"{", b"["):
+        doc, notes = _load_json(data)
+        if doc is None:
+            return notes
+    else:
+        return _validate_record(data, path, skip_unknown)
+    hints = {"fhir": fhir_version}
+    for family in families():
+        if family.claims(doc):
+            return notes + family.check(doc, data, hints.get(family.name), path)
+    if head == b"<":
+        root = doc.getroot().tag
+        return [] if skip_unknown else [error("UNKNOWN-KIND", f"XML root <{root}> is not ODM: unknown file kind")]
     return _validate_record(data, path, skip_unknown)
 
 
-def _pointer(dotted: str) -> str:
-    """``entry[3].resource.title`` -> ``/entry/3/resource/title``."""
-    import re
-
-    return "/" + re.sub(r"\[(\d+)\]", r".\1", dotted).replace(".", "/") if dotted else ""
-
-
-def _validate_fhir(obj: dict, data: bytes, fhir_version: str | None) -> list[Diagnostic]:
-    from trialexport.formats.fhir.validation import detect_fhir_version, validate_fhir, validate_fhir_models
-
-    version = fhir_version or detect_fhir_version(obj)
-    if version is None:  # nothing version-specific: valid if either version accepts it, else judged as R5
-        version = "r4" if not validate_fhir(obj, "r4") and validate_fhir(obj, "r5") else "r5"
-    found = validate_fhir(obj, version)
-    seen = {f.path for f in found}
-    found += [d for d in validate_fhir_models(obj, version) if d.path not in seen]
-    if found:
-        from .lines import line_index, locate
-
-        index = line_index(data.decode("utf-8", "replace"))
-        found = [_at(d, *locate(index, d.path or "")) for d in found]
-    return found
-
-
-def _at(d: Diagnostic, line: int | None, col: int | None) -> Diagnostic:
-    return Diagnostic(d.severity, d.code, d.message, d.file, d.record, d.path, d.line or line, d.col or col)
-
-
-def _validate_xml(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic]:
-    from .xmlsafe import parse_xml
+def _load_json(data: bytes) -> tuple[Any, list[Diagnostic]]:
+    """The parsed JSON (``None`` if malformed, with the finding); lone surrogates replaced and reported."""
+    import orjson
 
     try:
-        tree = parse_xml(data, source=path)
-    except TrialExportError as exc:
-        return [exc.diagnostic]
-    root = tree.getroot()
-    if not isinstance(root.tag, str) or root.tag.rpartition("}")[2] != "ODM":
-        return [] if skip_unknown else [error("UNKNOWN-KIND", f"XML root <{root.tag}> is not ODM: unknown file kind")]
-    from trialexport.formats.odm.validation import validate_odm_parsed
+        return orjson.loads(data), []
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in exc.msg:
+            return None, [error("JSON-PARSE", f"malformed JSON: {exc.msg}", line=exc.lineno, col=exc.colno)]
+    from .lines import json_pointer
+    from .readers.decode import loads_with_surrogates
 
-    return validate_odm_parsed(tree, source=path)
+    obj, scrubbed = loads_with_surrogates(data.decode("utf-8", "replace"))
+    return obj, [error("JSON-SURROGATE", f"{d.message}: not valid Unicode text", path=json_pointer(d.path or ""))
+                 for d in scrubbed]
 
 
 def _validate_record(data: bytes, path: str, skip_unknown: bool) -> list[Diagnostic]:

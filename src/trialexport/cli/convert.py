@@ -8,6 +8,7 @@ import sys
 import click
 
 from trialexport.formats.registry import NAMES
+from trialexport.readers.registry import NAMES as READERS
 
 from .output import Progress, Terminated, print_diag, terminate_as_interrupt
 
@@ -19,7 +20,7 @@ from .output import Progress, Terminated, print_diag, terminate_as_interrupt
 @click.option("-o", "--out", "out", default="-", show_default=True,
               type=click.Path(file_okay=False, allow_dash=True),
               help="Output folder (one file per study and format, named <id>.<format>.<ext>), or '-' for stdout.")
-@click.option("--from", "fmt", type=click.Choice(["ctgov", "page", "model"]), default=None,
+@click.option("--from", "fmt", type=click.Choice(READERS), default=None,
               help="Force the input kind instead of detecting it from the content.")
 @click.option("--model-format", type=click.Choice(["json", "yaml"]), default="json", show_default=True,
               help="Serialization of --to model.")

@@ -90,6 +90,15 @@ class Family(Protocol):
         """File name suffix of an output, e.g. ``fhir-r5.json``."""
         ...
 
+    def claims(self, doc: Any) -> bool:
+        """Whether a parsed file (a JSON value or an lxml tree) is a document of this family."""
+        ...
+
+    def check(self, doc: Any, data: bytes, version: str | None, source: str) -> list[Diagnostic]:
+        """Validate a document of this family written by anyone (``trialexport validate``); ``version``: a hint
+        (``None``: detect it from the content)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Format:

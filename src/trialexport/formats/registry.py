@@ -32,6 +32,11 @@ def get(name: str) -> Format:
         raise ValueError(f"unknown format {name!r}; known: {', '.join(NAMES)}") from None
 
 
+def families() -> tuple[Family, ...]:
+    """Each family once, in registry order."""
+    return tuple(dict.fromkeys(f.family for f in FORMATS))
+
+
 def family(name: str) -> Family:
     """The family called ``name`` (``fhir``, ``odm``, ``model``)."""
     for f in FORMATS:

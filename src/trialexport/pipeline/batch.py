@@ -133,27 +133,15 @@ def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[t
 
 
 def estimate_records(inputs: Iterable[str]) -> int | None:
-    """How many records the inputs hold, for the progress ETA (zip members, NDJSON lines, else 1 per file)."""
-    import zipfile
+    """How many records the inputs hold, for the progress ETA (``None`` when one cannot tell, e.g. stdin)."""
+    from trialexport.readers.containers import count_records
 
     total = 0
     for path in inputs:
-        if path == "-":
+        n = count_records(path) if path != "-" else None
+        if n is None:
             return None
-        try:
-            if zipfile.is_zipfile(path):
-                with zipfile.ZipFile(path) as zf:
-                    total += sum(1 for name in zf.namelist() if name.lower().endswith(".json"))
-                continue
-            with open(path, "rb") as fh:
-                head = fh.read(1 << 16)
-                if head.lstrip()[:1] == b"{" and head.count(b"\n{") > 0:  # NDJSON: count lines
-                    rest = iter(lambda: fh.read(1 << 20), b"")
-                    total += head.count(b"\n") + sum(chunk.count(b"\n") for chunk in rest)
-                else:
-                    total += 1
-        except OSError:
-            return None
+        total += n
     return total
 
 

@@ -9,6 +9,8 @@ records never stop the batch. Supported kinds:
   (the registry's bulk download). Pages, NDJSON and zips are streamed record by record.
 - ``page``: the registry study-page text format (see ``fixtures/NCT04318600.txt``).
 - ``model``: a trial definition written in the model's own shape, YAML or JSON.
+
+The list of kinds and how each is recognised is :mod:`.registry`; :mod:`.containers` splits inputs into records.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trialexport.diagnostics import Diagnostic, error
-from trialexport.model import Trial
 
-FORMATS = ("ctgov", "page", "model")
+if TYPE_CHECKING:
+    from trialexport.model import Trial
 
 
 @dataclass(slots=True)
@@ -71,39 +73,26 @@ def read_trial(path: str | Path, fmt: str | None = None) -> Trial:
 
 
 def result_from_raw(raw: Any, display: str) -> ReadResult:
-    """Turn a raw record (already decoded object, page text or a failure) into a ReadResult."""
-    from .containers import MAX_DEPTH, RawRecord, too_deep
+    """Turn a raw record (a decoded value or text with its kind, or a failure) into a ReadResult."""
+    from . import registry
+    from .containers import RawRecord
+    from .decode import MAX_DEPTH, too_deep
 
     assert isinstance(raw, RawRecord)
     diags = list(raw.diagnostics)
     trial: Trial | None = None
-    deep = too_deep(raw.obj) if raw.kind in ("ctgov", "model") else None
-    if deep is not None:
-        diags.append(error("READ-DEPTH", f"record nested more than {MAX_DEPTH} levels deep: refused", path=deep))
-    elif raw.kind == "ctgov":
-        from .ctgov import is_study, study_to_trial
-
-        if not is_study(raw.obj):
-            diags.append(
-                error("READ-NOT-STUDY", "JSON object is not a ClinicalTrials.gov study (no 'protocolSection')")
-            )
+    if raw.kind == "unknown":
+        diags.append(error("READ-NOT-STUDY", f"JSON {type(raw.obj).__name__} is not a record trialexport reads: not a "
+                           f"ClinicalTrials.gov study (no 'protocolSection') nor a trial definition; expected one "
+                           f"of: {registry.described()}"))
+    elif raw.kind != "error":
+        reader = registry.get(raw.kind)
+        deep = too_deep(raw.obj) if reader.shape == "json" else None
+        if deep is not None:
+            diags.append(error("READ-DEPTH", f"record nested more than {MAX_DEPTH} levels deep: refused", path=deep))
         else:
-            trial, more = study_to_trial(raw.obj)
+            trial, more = reader.read(raw.obj, raw.lines)
             diags.extend(more)
-    elif raw.kind == "page":
-        from .build import finalize
-        from .study_page import parse_study_page
-
-        data, more = parse_study_page(raw.obj)
-        diags.extend(more)
-        if not any(d.is_error for d in more):
-            trial, more = finalize(data, strict=False)
-            diags.extend(more)
-    elif raw.kind == "model":
-        from .model_file import model_to_trial
-
-        trial, more = model_to_trial(raw.obj, raw.lines)
-        diags.extend(more)
     record = raw.record
     if trial is not None and trial.study_id and trial.study_id not in record.split():
         record = f"{record} ({trial.study_id})" if record else trial.study_id

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -27,23 +26,21 @@ import orjson
 
 from trialexport.diagnostics import Diagnostic, error, warning
 
+from . import registry
+from .base import Reader
+from .ctgov import READER as CTGOV
+from .decode import DecodeError, load_yaml, loads_with_surrogates
+
 HEAD = 64 * 1024
 STREAM_PAGE_ABOVE = 32 * 1024 * 1024  # pages larger than this are streamed with ijson
 MAX_MEMBER_BYTES = 256 * 1024 * 1024  # one zip member, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed, above which a large member is treated as a bomb
-MAX_DEPTH = 64  # nesting of one record; registry records use about 8 levels, serializers stop near 255
-MAX_YAML_ALIASES = 100
-MAX_YAML_NODES = 1_000_000  # values after alias expansion: a few aliases nested deep still make a bomb
-MODEL_KEYS = frozenset(
-    {"identification", "status", "sponsors", "oversight", "description", "conditions", "design", "arms",
-     "interventions", "outcomes", "eligibility", "central_contacts", "overall_officials", "locations",
-     "references", "see_also_links", "avail_ipds", "ipd_sharing", "has_results", "extras"}
-)  # fmt: skip
+MEMBER_SUFFIXES = (".json", ".yaml", ".yml", ".txt", ".ndjson")  # zip members read; others are skipped
 
 
 @dataclass(slots=True)
 class RawRecord:
-    kind: str  # "ctgov" | "page" | "model" | "error"; deferred: "member" | "line" (see expand)
+    kind: str  # a reader name (registry), "unknown" (no reader claims it) or "error"; deferred: "member" | "line"
     record: str
     obj: Any = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -83,6 +80,23 @@ def iter_raw(path: str | Path, fmt: str | None, display: str, *, defer: bool = F
             yield from _iter_page_stream(fh)
         else:
             yield from iter_raw_bytes(head + fh.read(), fmt, display)
+
+
+def count_records(path: str | Path) -> int | None:
+    """Roughly how many records a file holds, without decoding them: a zip's record members, NDJSON lines, else 1
+    (``None`` if the file cannot be read). For progress estimates only."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD)
+            if head[:4] == b"PK\x03\x04":
+                with zipfile.ZipFile(fh) as zf:
+                    return sum(1 for name in zf.namelist() if name.lower().endswith(MEMBER_SUFFIXES))
+            if _sniff(head) != "ndjson":
+                return 1
+            rest = iter(lambda: fh.read(1 << 20), b"")
+            return head.count(b"\n") + sum(chunk.count(b"\n") for chunk in rest)
+    except (OSError, zipfile.BadZipFile):
+        return None
 
 
 def iter_raw_bytes(data: bytes, fmt: str | None, display: str, *, defer: bool = False) -> Iterator[RawRecord]:
@@ -142,36 +156,34 @@ def _json_error(exc: orjson.JSONDecodeError, record: str = "") -> RawRecord:
 
 
 def _classify(obj: Any, record: str, fmt: str | None) -> Iterator[RawRecord]:
-    """Route a decoded JSON value: a study, a page, an array of studies, or a model."""
-    if fmt == "model" or (fmt is None and isinstance(obj, dict) and obj and set(obj) <= MODEL_KEYS):
-        yield RawRecord("model", record, obj)
-    elif isinstance(obj, dict) and isinstance(obj.get("studies"), list):
-        for i, study in enumerate(obj["studies"]):
-            yield RawRecord("ctgov", _label(record, i, study), study)
+    """Route a decoded JSON/YAML value: one record (the reader forced by ``fmt`` or the first that claims it), or a
+    container of records (a ``{"studies": [...]}`` page or an array), split item by item."""
+    reader = registry.get(fmt) if fmt else registry.detect(obj, "json")
+    if reader is not None and reader.claims(obj):
+        yield RawRecord(reader.name, _label(record, None, reader, obj), obj)
+        return
+    if isinstance(obj, dict) and isinstance(obj.get("studies"), list):
+        items = obj["studies"]
     elif isinstance(obj, list):
-        for i, study in enumerate(obj):
-            yield RawRecord("ctgov", _label(record, i, study), study)
-    elif isinstance(obj, dict):
-        yield RawRecord("ctgov", _label(record, None, obj), obj)
+        items = obj
     else:
-        yield _fail(record, "READ-NOT-STUDY", f"expected a JSON object, got {type(obj).__name__}")
+        yield RawRecord(fmt or "unknown", record, obj)
+        return
+    for i, item in enumerate(items):
+        found = registry.get(fmt) if fmt else registry.detect(item, "json")
+        yield RawRecord(found.name if found else "unknown", _label(record, i, found, item), item)
 
 
-def _label(record: str, index: int | None, study: Any) -> str:
-    """'#3 NCT01234567' style record label: position in the container and the NCT id if present."""
-    nct = None
-    if isinstance(study, dict):
-        section = study.get("protocolSection")
-        ident = section.get("identificationModule") if isinstance(section, dict) else None
-        nct = ident.get("nctId") if isinstance(ident, dict) else None
+def _label(record: str, index: int | None, reader: Reader | None, value: Any) -> str:
+    """'#3 NCT01234567' style record label: position in the container and the record's id if its reader finds one."""
+    rid = reader.record_id(value) if reader is not None else None
     position = f"#{index + 1}" if index is not None else ""
-    parts = [p for p in (record, position, nct if isinstance(nct, str) else "") if p]
-    return " ".join(parts)
+    return " ".join(p for p in (record, position, rid or "") if p)
 
 
 def _from_text(text: str, fmt: str | None, record: str) -> Iterator[RawRecord]:
     stripped = text.lstrip()
-    if fmt in (None, "ctgov", "model") and stripped[:1] in ("{", "["):
+    if (fmt is None or registry.get(fmt).shape == "json") and stripped[:1] in ("{", "["):
         notes: list[Diagnostic] = []
         try:
             obj = orjson.loads(text)
@@ -187,152 +199,32 @@ def _from_text(text: str, fmt: str | None, record: str) -> Iterator[RawRecord]:
             yield _fail(record, "READ-JSON", "JSON nested too deeply")
             return
         for rec in _classify(obj, record, fmt):
-            if rec.kind == "model":
+            if rec.record == record:  # the text is one record: keep it, to locate errors by line
                 rec.lines = text
             rec.diagnostics[:0] = notes
             yield rec
         return
-    if fmt == "page" or fmt is None:
-        from .study_page import is_study_page
-
-        if fmt == "page" or is_study_page(text):
-            yield RawRecord("page", record, text)
-            return
+    forced = registry.get(fmt) if fmt else None
+    reader = forced if forced is not None and forced.shape == "text" else None
+    if forced is None:
+        reader = registry.detect(text, "text")
+    if reader is not None:
+        yield RawRecord(reader.name, record, text)
+        return
     if stripped.startswith("<"):
         yield _fail(record, "READ-FORMAT", "XML input is not a supported record format (legacy <clinical_study> "
                     "XML is not read; use the API v2 JSON); to validate ODM use 'trialexport validate'")
         return
-    obj, problem = load_yaml(text, record)
-    if problem is not None:
-        yield problem
+    try:
+        obj = load_yaml(text)
+    except DecodeError as exc:
+        yield _fail(record, exc.code, exc.message, line=exc.line, col=exc.col)
         return
-    if isinstance(obj, dict) and (fmt == "model" or set(obj) <= MODEL_KEYS):
-        yield RawRecord("model", record, obj, lines=text)
-    elif fmt == "ctgov" and isinstance(obj, dict):
-        yield from _classify(obj, record, fmt)
+    found = forced if forced is not None else registry.detect(obj, "json")
+    if found is not None and isinstance(obj, dict):
+        yield RawRecord(found.name, record, obj, lines=text)
     else:
-        yield _fail(record, "READ-FORMAT", "not a recognised input: expected ClinicalTrials.gov JSON, a study page "
-                    "or a trial definition (YAML/JSON with keys such as 'identification')")
-
-
-def load_yaml(text: str, record: str = "") -> tuple[Any, RawRecord | None]:
-    """Parse YAML safely: no Python object tags, and a cap on aliases (alias bombs)."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        aliases = 0
-        if "*" in text:
-            for event in yaml.parse(text, Loader=loader):
-                if isinstance(event, yaml.AliasEvent):
-                    aliases += 1
-                    if aliases > MAX_YAML_ALIASES:
-                        return None, _fail(record, "READ-YAML", f"YAML uses more than {MAX_YAML_ALIASES} aliases "
-                                           "(refused as a possible alias bomb)")
-        obj = yaml.load(text, Loader=loader)  # a safe loader
-        size = _expanded_size(obj, {}) if aliases else 0
-        if size < 0:
-            message = "YAML alias refers to its own anchor (recursive structure): refused"
-            return None, _fail(record, "READ-YAML", message)
-        if size > MAX_YAML_NODES:
-            return None, _fail(record, "READ-YAML", f"YAML aliases expand to more than {MAX_YAML_NODES} values "
-                               "(refused as a possible alias bomb)")
-        return obj, None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        msg = f"malformed YAML: {exc.problem or exc.context}"
-        if mark is not None:
-            return None, _fail(record, "READ-YAML", msg, line=mark.line + 1, col=mark.column + 1)
-        return None, _fail(record, "READ-YAML", msg)
-    except yaml.YAMLError as exc:
-        return None, _fail(record, "READ-YAML", f"malformed YAML: {exc}")
-    except RecursionError:
-        return None, _fail(record, "READ-YAML", "YAML nested too deeply")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def loads_with_surrogates(text: str) -> tuple[Any, list[Diagnostic]]:
-    """Parse JSON that escapes lone surrogates (``"\\ud800"``, which orjson refuses) and replace them with U+FFFD.
-
-    Returns ``(None, [])`` when the text is malformed for another reason too.
-    """
-    import json
-
-    notes: list[Diagnostic] = []
-    try:
-        return _scrub(json.loads(text), "", notes), notes
-    except (ValueError, RecursionError):
-        return None, []
-
-
-def _scrub(node: Any, path: str, notes: list[Diagnostic]) -> Any:
-    if isinstance(node, str):
-        if _SURROGATE.search(node) is None:
-            return node
-        bad = ", ".join(sorted({f"U+{ord(c):04X}" for c in _SURROGATE.findall(node)}))
-        notes.append(warning("READ-SURROGATE", f"lone surrogate(s) {bad} replaced with U+FFFD", path=path or None))
-        return _SURROGATE.sub("\ufffd", node)
-    if isinstance(node, dict):
-        return {_scrub(k, path, notes): _scrub(v, f"{path}.{k}" if path else str(k), notes) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_scrub(v, f"{path}[{i}]", notes) for i, v in enumerate(node)]
-    return node
-
-
-def _expanded_size(node: Any, memo: dict[int, int]) -> int:
-    """Number of values ``node`` has once aliases are expanded; -1 when a container contains itself."""
-    if not isinstance(node, (dict, list)):
-        return 1
-    key = id(node)
-    if key not in memo:
-        memo[key] = -1  # in progress: meeting it again below means a cycle (``&a [*a]``)
-        total = 1
-        for value in node.values() if isinstance(node, dict) else node:
-            size = _expanded_size(value, memo)
-            if size < 0:
-                return -1
-            total += size
-        memo[key] = total
-    return memo[key]
-
-
-def too_deep(obj: Any, limit: int = MAX_DEPTH) -> str | None:
-    """Path of the first value nested deeper than ``limit`` levels in ``obj``, or None (iterative: no recursion).
-
-    Only containers are visited and paths are built only for the answer. Most records are first cleared at C
-    speed: in orjson's indented output a value nested ``d`` levels deep starts a line indented ``2 * d`` spaces.
-    """
-    if not isinstance(obj, (dict, list)):
-        return None
-    if limit > 0:
-        try:
-            text = orjson.dumps(obj, option=orjson.OPT_INDENT_2)
-        except (TypeError, orjson.JSONEncodeError):  # not JSON data (YAML keys, sets, big ints) or very deep
-            pass
-        else:
-            if b"\n" + b" " * (2 * limit) not in text:
-                return None
-    stack: list[tuple[Any, int, Any]] = [(obj, 0, None)]  # (container, depth, trail = (parent trail, key))
-    while stack:
-        node, depth, trail = stack.pop()
-        if depth >= limit:
-            return _trail_path(trail)
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            if isinstance(value, (dict, list)):
-                stack.append((value, depth + 1, (trail, key)))
-    return None
-
-
-def _trail_path(trail: Any) -> str:
-    parts: list[str] = []
-    while trail is not None:
-        trail, key = trail
-        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
-    path = "".join(reversed(parts)).lstrip(".")
-    return path if len(path) <= 80 else path[:60] + "..." + path[-17:]
+        yield _fail(record, "READ-FORMAT", f"not a recognised input: expected one of: {registry.described()}")
 
 
 def expand(raw: RawRecord) -> Iterator[RawRecord]:
@@ -380,7 +272,7 @@ def _iter_page_stream(fh: IO[bytes]) -> Iterator[RawRecord]:
     i = 0
     try:
         for i, study in enumerate(ijson.items(fh, "studies.item", use_float=True)):
-            yield RawRecord("ctgov", _label("", i, study), study)
+            yield RawRecord(CTGOV.name, _label("", i, CTGOV, study), study)
     except ijson.JSONError as exc:
         yield _fail(f"#{i + 2}", "READ-JSON", f"malformed JSON in page after study #{i + 1}: {exc}")
 
@@ -400,7 +292,7 @@ def _iter_zip(fh: IO[bytes], fmt: str | None, defer: bool = False) -> Iterator[R
             if name.startswith(("/", "\\")) or ".." in Path(name.replace("\\", "/")).parts:
                 yield _fail(name, "READ-ZIP-NAME", "unsafe member name (absolute or '..' path): refused")
                 continue
-            if not name.lower().endswith((".json", ".yaml", ".yml", ".txt", ".ndjson")):
+            if not name.lower().endswith(MEMBER_SUFFIXES):
                 continue
             if info.file_size > MAX_MEMBER_BYTES or (
                 info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1)

@@ -8,23 +8,54 @@ strictly into a :class:`~trialexport.model.Trial`.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trialexport.diagnostics import Diagnostic, error
-from trialexport.model import Trial
 
-from .build import finalize
+if TYPE_CHECKING:
+    from trialexport.model import Trial
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    import json
+
+    from trialexport.resources import schema_path
+
+    return json.loads(schema_path("trial-model.schema.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@cache
+def top_level_keys() -> frozenset[str]:
+    """The keys a trial definition may have at its top level (the model's JSON Schema properties)."""
+    return frozenset(_schema()["properties"])
+
+
+class ModelReader:
+    """A trial definition: a non-empty mapping whose keys are all top-level keys of the model."""
+
+    name = "model"
+    title = "trial definition in the model's shape (YAML or JSON)"
+    shape = "json"
+
+    def claims(self, value: Any) -> bool:
+        return isinstance(value, dict) and bool(value) and value.keys() <= top_level_keys()
+
+    def record_id(self, value: Any) -> str | None:
+        return None  # named by its position; the study id is added once the trial is read
+
+    def read(self, value: Any, text: str | None) -> tuple[Trial | None, list[Diagnostic]]:
+        return model_to_trial(value, text)
+
+
+READER = ModelReader()
 
 
 @cache
 def _validator() -> Any:
-    import json
-
     import jsonschema
 
-    from trialexport.resources import schema_path
-
-    schema = json.loads(schema_path("trial-model.schema.json").read_text(encoding="utf-8"))
+    schema = _schema()
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 
@@ -45,6 +76,8 @@ def model_to_trial(obj: Any, text: str | None = None) -> tuple[Trial | None, lis
             line, col = lines.get(tuple(str(p) for p in err.absolute_path), (None, None))
             diags.append(error("MODEL-INVALID", _message(err), path=path, line=line, col=col))
         return None, diags
+    from .build import finalize
+
     return finalize(obj, strict=True)
 
 

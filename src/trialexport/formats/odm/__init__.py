@@ -49,5 +49,14 @@ class OdmFamily:
     def suffix(self, version: str, options: Options) -> str:
         return f"{self.name}-{version}.xml"
 
+    def claims(self, doc: Any) -> bool:
+        root = doc.getroot() if hasattr(doc, "getroot") else None
+        return root is not None and isinstance(root.tag, str) and root.tag.rpartition("}")[2] == "ODM"
+
+    def check(self, doc: Any, data: bytes, version: str | None, source: str) -> list[Diagnostic]:
+        from .validation import validate_odm_parsed
+
+        return validate_odm_parsed(doc, version, source=source)
+
 
 FAMILY = OdmFamily()

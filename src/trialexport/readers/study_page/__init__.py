@@ -35,20 +35,54 @@ The page's words (headings, site sentences, field labels, value synonyms) are th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .layout import is_study_page
-from .reader import CODE, parse_study_page
+if TYPE_CHECKING:
+    from trialexport.diagnostics import Diagnostic
+    from trialexport.model import Trial
 
-__all__ = ["BOILERPLATE", "CODE", "SECTIONS", "is_study_page", "parse_study_page"]
+__all__ = ["BOILERPLATE", "CODE", "READER", "SECTIONS", "is_study_page", "parse_study_page"]
+
+
+class StudyPageReader:
+    """A registry study page saved as text."""
+
+    name = "page"
+    title = "ClinicalTrials.gov study page saved as text"
+    shape = "text"
+
+    def claims(self, value: Any) -> bool:
+        from .layout import is_study_page
+
+        return isinstance(value, str) and is_study_page(value)
+
+    def record_id(self, value: Any) -> str | None:
+        return None  # named by its position; the study id is added once the trial is read
+
+    def read(self, value: Any, text: str | None) -> tuple[Trial | None, list[Diagnostic]]:
+        from ..build import finalize
+        from .reader import parse_study_page
+
+        data, diags = parse_study_page(value)
+        if any(d.is_error for d in diags):
+            return None, diags
+        trial, more = finalize(data, strict=False)
+        return trial, diags + more
+
+
+READER = StudyPageReader()
 
 
 def __getattr__(name: str) -> Any:
-    """``SECTIONS`` (headings) and ``BOILERPLATE`` (site sentences), read from study-page-sections.csv."""
-    from . import vocabulary
+    """The page parser and its vocabulary, imported on first use: ``parse_study_page``, ``is_study_page``,
+    ``CODE``, ``SECTIONS`` (headings) and ``BOILERPLATE`` (site sentences, from study-page-sections.csv)."""
+    from importlib import import_module
 
-    if name == "SECTIONS":
-        return tuple(vocabulary.sections())
-    if name == "BOILERPLATE":
-        return vocabulary.site_sentences()
+    if name in ("parse_study_page", "CODE"):
+        return getattr(import_module(f"{__name__}.reader"), name)
+    if name == "is_study_page":
+        return import_module(f"{__name__}.layout").is_study_page
+    if name in ("SECTIONS", "BOILERPLATE"):
+        vocabulary = import_module(f"{__name__}.vocabulary")
+        return tuple(vocabulary.sections()) if name == "SECTIONS" else vocabulary.site_sentences()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
