@@ -219,7 +219,7 @@ def test_time_frames_parse_to_ucum_durations():
     from trialexport.formats.fhir.mapping.engine import Context
     from trialexport.formats.fhir.mapping.transforms import duration
 
-    ctx = Context("r5", "x", "X", {})
+    ctx = Context({}, version="r5", sid="x", study="X")
     expected = {
         "12 weeks": (12, "wk"),
         "Day 28": (28, "d"),

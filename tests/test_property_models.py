@@ -51,7 +51,7 @@ OPT_TEXT = st.none() | TEXT
 
 
 def _codes(name: str) -> list[str]:
-    return [code for code in crosswalk.crosswalk(name) if "|" not in code]
+    return [code for code in crosswalk.table(name) if "|" not in code]
 
 
 @st.composite

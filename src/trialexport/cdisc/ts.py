@@ -1,4 +1,7 @@
-"""Trial Summary (TS) parameters from ``mappings/odm/ts-parameters.csv``: named transforms over model paths."""
+"""CDISC Trial Summary (TS) parameters from ``mappings/cdisc/ts-parameters.csv``: named transforms over model paths.
+
+Format-neutral: ODM writes them as reference data (1.3.2) or StudyParameters (2.0); SDTM TS datasets can use them too.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from trialexport.formats.odm.mapping.context import Code, Ctx, odm_table
+from trialexport.mapkit import crosswalk
+from trialexport.mapkit.crosswalk import Code
+from trialexport.mapkit.durations import iso_duration
 from trialexport.mapkit.pathexpr import concrete, condition_holds, iter_values, parse_condition
+from trialexport.mapkit.tables import load_table
+
+from .context import CdiscContext as Ctx
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +28,7 @@ class TSValue:
 
     @property
     def coded(self) -> bool:
-        return self.code is not None and self.code.cdisc is not None
+        return self.code is not None and bool(self.code.cdisc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +66,7 @@ def _date(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
 
 
 def _coded_value(ctx: Ctx, row: dict[str, str], path: str, value: str) -> TSValue:
-    code = ctx.code(row["codes"], value, path)
+    code = ctx.cdisc_code(row["codes"], value, path)
     return TSValue(code.cdisc or ctx.text(value, path), code)
 
 
@@ -72,9 +80,7 @@ def _coded_distinct(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
 
 def _coded_listed(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
     """Only values the crosswalk lists (e.g. comparator arm types for TCNTRL), distinct."""
-    from trialexport.formats.odm.mapping.context import codes_table
-
-    table = codes_table(row["codes"])
+    table = crosswalk.table(row["codes"])
     return list(dict.fromkeys(_coded_value(ctx, row, p, v) for p, v in raw if v in table))
 
 
@@ -95,18 +101,6 @@ def _study_type(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
     pseudo = row["transform"].partition(":")[2]
     registry = bool(ctx.trial.design.patient_registry) and bool(pseudo)
     return [_coded_value(ctx, row, p, pseudo if registry else v) for p, v in raw]
-
-
-@cache
-def units() -> dict[str, dict[str, str]]:
-    """``{model unit: row}`` of ``mappings/odm/units.csv``."""
-    return {row["model_unit"]: row for row in odm_table("units")}
-
-
-def iso_duration(value: int, unit: str) -> str:
-    """An age as an ISO 8601 duration, e.g. ``P14Y`` or ``PT6H``."""
-    u = units()[unit]
-    return f"{u['iso8601_prefix']}{value}{u['iso8601_designator']}"
 
 
 def _iso_duration(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
@@ -132,7 +126,7 @@ TRANSFORMS: dict[str, Transform] = {
 @cache
 def ts_rows(version: str) -> tuple[dict[str, str], ...]:
     """TS parameter rows carried by an ODM version."""
-    return tuple(r for r in odm_table("ts-parameters") if version in r["versions"].split())
+    return tuple(r for r in load_table("cdisc", "ts-parameters.csv") if version in r["versions"].split())
 
 
 def ts_params(ctx: Ctx, version: str) -> list[TSParam]:

@@ -14,7 +14,7 @@ from trialexport.resources import data_dir
 HEADER = "<!-- generated from mappings/**/*.csv and README.md by `python -m trialexport.devtools generate` -->\n"
 
 #: Folders in document order; each folder's README.md (written for reviewers) introduces its tables.
-FOLDERS = ("readers", "fhir", "odm", "crosswalks")
+FOLDERS = ("readers", "fhir", "cdisc", "odm", "crosswalks")
 
 
 def _cell(text: str) -> str:

@@ -60,7 +60,7 @@ def build(trial: Trial, version: str, options: Options | None = None) -> Built:
     if version not in VERSIONS:
         raise ValueError(f"unknown ODM version {version!r}; expected one of {VERSIONS}")
     options = options or Options()
-    ctx = Ctx(trial)
+    ctx = Ctx(trial=trial)
     root = build_tree(ctx, version, options.source_date_epoch)
     record = trial.study_id
     return Built(OdmDoc(root, record), [d.located(record=record) for d in ctx.diagnostics], sources(version))

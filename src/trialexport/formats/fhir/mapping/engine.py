@@ -18,38 +18,30 @@ from typing import Any
 
 import orjson
 
-from trialexport.diagnostics import Diagnostic, info, warning
+from trialexport.diagnostics import Diagnostic, info
+from trialexport.mapkit.context import MapContext
 from trialexport.mapkit.pathexpr import condition_holds, iter_values
 from trialexport.mapkit.textclean import replace_forbidden
+from trialexport.mapkit.transforms import Call, Transform
 from trialexport.model import Trial
 
 from . import tables
-from .transforms import TRANSFORMS, Call, Transform
+from .transforms import TRANSFORMS
 
 
-@dataclass(slots=True)
-class Context:
-    """State of one mapping run: the trial data, the resources built so far, the findings."""
+@dataclass(kw_only=True)
+class Context(MapContext):
+    """State of one FHIR mapping run: the trial data, the resources built so far, the findings."""
 
     version: str
     sid: str  # id stem, e.g. "nct04318600"
     study: str  # registry id as written, e.g. "NCT04318600"
-    data: dict[str, Any]
     resources: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
     orgs: dict[str, dict[str, Any]] = field(default_factory=dict)  # org name -> reference
     goal_ids: list[str] = field(default_factory=list)
     urls: dict[tuple[str, str], str] = field(default_factory=dict)
     homes: dict[Any, dict[str, Any]] = field(default_factory=dict)  # _place: target kind (, item) -> resource
     holes: list[list[Any]] = field(default_factory=list)  # _place: lists padded with None, compacted at the end
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    _warned: set[tuple[str, str]] = field(default_factory=set)
-
-    def warn(self, code: str, message: str, path: str) -> None:
-        """Record a warning once per (code, path)."""
-        if (code, path) not in self._warned:
-            self._warned.add((code, path))
-            self.diagnostics.append(warning(code, message, path=path))
-
     def resource_id(self, kind: str, idx: tuple[int, ...] = (), key: str = "") -> str:
         pattern = tables.kinds()[kind].id
         return pattern.format(sid=self.sid, n=idx[0] + 1 if idx else "", key=key)
@@ -133,14 +125,14 @@ class _Step:
 def _steps(version: str) -> tuple[_Step, ...]:
     out = []
     for row in tables.rows(version):
-        fn = TRANSFORMS[row.transform]
+        fn = TRANSFORMS.get(row.transform)
         first = row.sources[0] if row.sources else tables.Source("")
         target = row.target
         ext = None
         if target.extension:
             url, value_type = tables.extensions()[target.extension]
             ext = (url, value_type, target.ext_key or "")
-        out.append(_Step(row, fn, getattr(fn, "aggregate", False), first.path, first.fields, row.sources[1:],
+        out.append(_Step(row, fn, row.transform in TRANSFORMS.aggregate, first.path, first.fields, row.sources[1:],
                          target.kind, target.list_kind, target.path[:-1], target.path[-1],
                          any(mode == "[]" for _, mode in target.path), target.only_if_unset, ext))  # fmt: skip
     return tuple(out)
@@ -271,7 +263,7 @@ def _clean_text(ctx: Context, node: Any, path: str) -> Any:
         return node
     node, found = replace_forbidden(node)
     if found:
-        ctx.warn("MAP-FHIR-CHAR", f"characters FHIR strings forbid replaced with U+FFFD: {', '.join(found)}", path)
+        ctx.report("MAP-FHIR-CHAR", f"characters FHIR strings forbid replaced with U+FFFD: {', '.join(found)}", path)
     if ctx.version == "r4" and _R4_SPACE.search(node):
         found = sorted({f"U+{ord(c):04X}" for c in _R4_SPACE.findall(node)})
         ctx.diagnostics.append(info("MAP-FHIR-SPACE", f"whitespace FHIR R4 strings do not allow replaced with a "
@@ -289,7 +281,7 @@ def id_stem(study: str) -> str:
 def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], list[Diagnostic]]:
     """Map ``trial`` to ``(fullUrl, resource)`` pairs of ``version`` (bundle order) and the mapping warnings."""
     study = trial.study_id or "study"
-    ctx = Context(version, id_stem(study), study, trial.to_data())
+    ctx = Context(trial.to_data(), version=version, sid=id_stem(study), study=study)
     data = ctx.data
     if _needs_cleaning(data, version):
         data = ctx.data = _clean_text(ctx, data, "")

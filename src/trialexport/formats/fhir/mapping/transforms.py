@@ -1,6 +1,7 @@
-"""The closed registry of named transforms used in the ``transform`` column of the FHIR tables.
+"""The FHIR family's named transforms (the ``transform`` column of ``mappings/fhir/*.csv``).
 
-A transform is ``fn(ctx, value, call) -> FHIR JSON | None`` (``None``: nothing to place).
+A transform is ``fn(ctx, value, call) -> FHIR JSON | None`` (``None``: nothing to place; see
+:mod:`trialexport.mapkit.transforms`).
 ``call.row.arg`` is the part after ``:`` (e.g. the crosswalk of ``codeable:phase``),
 ``call.row.codes`` the row's ``codes`` cell (a ``codes.csv`` name, a constant or a role).
 Transforms return plain dicts in the R5 shape; the tables say where they go per version.
@@ -8,53 +9,23 @@ Transforms return plain dicts in the R5 shape; the tables say where they go per 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trialexport.mapkit import crosswalk
-from trialexport.mapkit.pathexpr import concrete
+from trialexport.mapkit.durations import latest_point
+from trialexport.mapkit.transforms import Call, TransformRegistry
+from trialexport.mapkit.values import match_mesh, other_names_text, phone_text
 
 from . import tables
 
 if TYPE_CHECKING:
     from .engine import Context
-    from .tables import Row
 
 JSON = Any
 
 
-@dataclass(slots=True)
-class Call:
-    """Where a transform is applied: the row, the source indices and the source path.
-
-    The engine makes one per row and moves ``idx`` from value to value: a transform must not keep it.
-    """
-
-    row: Row
-    idx: tuple[int, ...]
-    source: str
-
-    @property
-    def path(self) -> str:
-        """The concrete model path (``arms[2].type``), for diagnostics."""
-        return concrete(self.source, self.idx) if self.source else ""
-
-
-Transform = Callable[["Context", Any, Call], JSON]
-TRANSFORMS: dict[str, Transform] = {}
-
-
-def transform(name: str, *, aggregate: bool = False) -> Callable[[Transform], Transform]:
-    """Register a transform; ``aggregate`` ones receive all values of a list source at once."""
-
-    def deco(fn: Transform) -> Transform:
-        fn.aggregate = aggregate  # type: ignore[attr-defined]
-        TRANSFORMS[name] = fn
-        return fn
-
-    return deco
+TRANSFORMS = TransformRegistry("fhir")
+transform = TRANSFORMS.register
 
 
 # -- codes -------------------------------------------------------------------------------------------------------
@@ -86,7 +57,7 @@ def concept(ctx: Context, xwalk: str, value: Any, path: str) -> dict[str, Any]:
     text = ", ".join(value) if isinstance(value, list) else str(value)
     column = f"fhir_{ctx.version}"
     if not crosswalk.known(xwalk, key):
-        ctx.warn("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", key), path)
+        ctx.report("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", key), path)
         return {"text": text}
     code = crosswalk.lookup(xwalk, key, column)
     if code is None:
@@ -97,7 +68,7 @@ def concept(ctx: Context, xwalk: str, value: Any, path: str) -> dict[str, Any]:
 def code(ctx: Context, xwalk: str, value: str, path: str) -> str | None:
     """A bare ``code`` from a crosswalk, or ``None`` (unknown values warned about)."""
     if not crosswalk.known(xwalk, value):
-        ctx.warn("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", value), path)
+        ctx.report("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", value), path)
         return None
     return crosswalk.lookup(xwalk, value, f"fhir_{ctx.version}")
 
@@ -165,21 +136,16 @@ def _mesh(ctx: Context, value: dict[str, str], call: Call) -> JSON:
 
 @transform("conditions")
 def _conditions(ctx: Context, value: tuple[list[str] | None, list[dict[str, str]] | None], call: Call) -> JSON:
-    names, meshes = value[0] or [], value[1] or []
     system = tables.fixed("mesh", ctx.version)[0]
-    by_term = {m["term"].casefold(): m for m in meshes}
-    used: set[str] = set()
-    out = []
-    for name in names:
-        cc: dict[str, Any] = {"text": name}
-        m = by_term.get(name.casefold())
+    pairs, unmatched = match_mesh(value[0] or [], value[1] or [])
+    out: list[dict[str, Any]] = []
+    for name, m in pairs:
         if m:
-            used.add(m["id"])
-            cc = {"coding": [{"system": system, "code": m["id"], "display": m["term"]}], "text": name}
-        out.append(cc)
-    for m in meshes:
-        if m["id"] not in used:
-            out.append({"coding": [{"system": system, "code": m["id"], "display": m["term"]}], "text": m["term"]})
+            out.append({"coding": [{"system": system, "code": m["id"], "display": m["term"]}], "text": name})
+        else:
+            out.append({"text": name})
+    for m in unmatched:
+        out.append({"coding": [{"system": system, "code": m["id"], "display": m["term"]}], "text": m["term"]})
     return out or None
 
 
@@ -312,9 +278,8 @@ def _first_pi(ctx: Context, value: list[dict[str, str]], call: Call) -> JSON:
 
 def telecom(value: dict[str, str]) -> list[dict[str, str]]:
     out = []
-    if value.get("phone"):
-        ext = value.get("phone_ext")
-        out.append({"system": "phone", "value": f"{value['phone']} ext. {ext}" if ext else value["phone"]})
+    if phone := phone_text(value.get("phone"), value.get("phone_ext")):
+        out.append({"system": "phone", "value": phone})
     if value.get("email"):
         out.append({"system": "email", "value": value["email"]})
     return out
@@ -398,33 +363,13 @@ def _outcome(ctx: Context, value: dict[str, str], call: Call) -> JSON:
     return out
 
 
-_DURATION = re.compile(
-    r"(?:(?P<n1>\d+(?:\.\d+)?)\s*-?\s*(?P<u1>year|month|week|day|hour|minute|min|hr)s?\b"
-    r"|\b(?P<u2>year|month|week|day|hour)s?\s+(?P<n2>\d+(?:\.\d+)?)\b)",
-    re.IGNORECASE,
-)
-_UNIT = {"min": "minutes", "hr": "hours"}
-
-
-_MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080, "months": 43830, "years": 525960}
-
-
 def duration(ctx: Context, text: str) -> dict[str, Any] | None:
-    """A UCUM Duration for the latest point named in a time frame (``12 weeks``, ``Day 28``, ``up to 6 months``).
-
-    The goal is due at the end of the time frame, so ``Day 1 to Day 28`` gives 28 days. ``None`` if nothing parses.
-    """
-    best: tuple[float, float | int, str] | None = None
-    for m in _DURATION.finditer(text):
-        number = m["n1"] or m["n2"]
-        unit = (m["u1"] or m["u2"]).lower()
-        unit = _UNIT.get(unit, unit + "s")
-        value: float | int = float(number) if "." in number else int(number)
-        if best is None or value * _MINUTES[unit] > best[0]:
-            best = (value * _MINUTES[unit], value, unit)
-    if best is None:
+    """A UCUM Duration for the latest point named in a time frame (:func:`~trialexport.mapkit.durations.latest_point`);
+    ``None`` if nothing parses."""
+    point = latest_point(text)
+    if point is None:
         return None
-    _, value, unit = best
+    value, unit = point
     ucum = crosswalk.lookup("age_unit", unit, f"fhir_{ctx.version}")
     if ucum is None:
         return None
@@ -455,7 +400,7 @@ def _intervention_action(ctx: Context, iv: dict[str, Any], aid: str, path: str) 
     if iv.get("description"):
         out["description"] = iv["description"]
     if iv.get("other_names"):
-        out["textEquivalent"] = "Other names: " + "; ".join(iv["other_names"])
+        out["textEquivalent"] = other_names_text(iv["other_names"])
     if iv.get("type"):
         out["code"] = concept(ctx, "intervention_type", iv["type"], path + ".type")
     return out

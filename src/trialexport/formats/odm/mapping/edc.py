@@ -6,8 +6,9 @@ from collections.abc import Callable
 from functools import cache
 
 from trialexport.cdisc.ts import TSParam
+from trialexport.mapkit import crosswalk
 
-from .context import Ctx, codes_table, odm_table
+from .context import Ctx, odm_table
 from .spec import (
     Alias,
     CodeItem,
@@ -54,7 +55,7 @@ def criteria(ctx: Ctx) -> list[CriterionSpec]:
 
 def _yes_no() -> CodeListSpec:
     nci = alias_context("nci")
-    items = [CodeItem(r["cdisc"], r["cdisc"], [(nci, r["nci"])]) for r in codes_table("odm/ny").values()]
+    items = [CodeItem(c.cdisc, c.cdisc, [(nci, c.nci)]) for c in crosswalk.table("odm/ny").values()]
     return codelist("CL.NY", items, static=True)
 
 
@@ -95,7 +96,7 @@ def _demographics(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[Item
     if age.units and spec.version != "1.3.2":  # 1.3.2 uses MeasurementUnitRef instead of a unit item
         unit_items = []
         for unit in age.units:
-            code = ctx.code("crosswalks/age_unit", unit, "eligibility.minimum_age.unit")
+            code = ctx.cdisc_code("crosswalks/age_unit", unit, "eligibility.minimum_age.unit")
             unit_items.append(CodeItem(code.cdisc or unit, code.cdisc or unit,
                                        [(alias_context("nci"), code.nci)] if code.nci else []))
         spec.codelists["CL.AGEU"] = codelist("CL.AGEU", unit_items)
@@ -104,7 +105,7 @@ def _demographics(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[Item
     offered = next(r["offered"] for r in odm_table("dm-sex") if r["eligibility_sex"] == (elig.sex or ""))
     sex_items = []
     for value in offered.split():
-        code = ctx.code("crosswalks/sex", value, "eligibility.sex")
+        code = ctx.cdisc_code("crosswalks/sex", value, "eligibility.sex")
         sex_items.append(CodeItem(code.cdisc or value, value.capitalize(),
                                   [(alias_context("nci"), code.nci)] if code.nci else []))
     spec.codelists["CL.SEX"] = codelist("CL.SEX", sex_items)
@@ -120,7 +121,7 @@ def _arm_assignment(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[It
     for i, arm in enumerate(arms):
         aliases: list[Alias] = []
         if arm.type:
-            code = ctx.code("crosswalks/arm_type", arm.type, f"arms[{i}].type")
+            code = ctx.cdisc_code("crosswalks/arm_type", arm.type, f"arms[{i}].type")
             aliases.append((alias_context("registry"), ctx.text(arm.type, f"arms[{i}].type")))
             if code.cdisc:
                 aliases.append((alias_context("cdisc"), code.cdisc))
@@ -181,9 +182,9 @@ def _ts_group(spec: Spec, params: list[TSParam]) -> None:
 def _ts_codelist(row: dict[str, str]) -> CodeListSpec:
     nci = alias_context("nci")
     seen: dict[str, CodeItem] = {}
-    for r in codes_table(row["codes"]).values():
-        if r.get("cdisc") and r["cdisc"] not in seen:
-            seen[r["cdisc"]] = CodeItem(r["cdisc"], r["cdisc"], [(nci, r["nci"])] if r.get("nci") else [])
+    for c in crosswalk.table(row["codes"]).values():
+        if c.cdisc and c.cdisc not in seen:
+            seen[c.cdisc] = CodeItem(c.cdisc, c.cdisc, [(nci, c.nci)] if c.nci else [])
     return CodeListSpec(row["codelist"], row["term"], list(seen.values()),
                         [(nci, row["codelist_nci"])] if row["codelist_nci"] else [], static=True)
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from trialexport.cdisc.ts import units
-from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
+from functools import cache
 
-from .context import Ctx
+from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
+from trialexport.mapkit.values import phone_text, site_name
+
+from .context import Ctx, odm_table
 from .defs import code_list, item_def
 from .header import Header
 from .spec import Alias, Spec
+
+
+@cache
+def units() -> dict[str, dict[str, str]]:
+    """``{model unit: row}`` of ``mappings/odm/units.csv`` (1.3.2 MeasurementUnits)."""
+    return {row["model_unit"]: row for row in odm_table("units")}
+
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 T = Tree(NS)
@@ -108,7 +117,7 @@ def _admin(ctx: Ctx, admin: Node, h: Header) -> None:
     for s, loc in enumerate(t.locations, 1):
         oid = f"LOC.SITE.{s:03d}"
         p = f"locations[{s - 1}]"
-        name = loc.facility or loc.city or f"Site {s}"
+        name = site_name(loc.facility, loc.city, s)
         locations.append((oid, ctx.text(name, f"{p}.facility"), "Site"))
         for j, c in enumerate(loc.contacts, 1):
             _contact_user(ctx, admin, f"USR.SITE.{s:03d}.{j:02d}", c, f"{p}.contacts[{j - 1}]", oid)
@@ -123,8 +132,7 @@ def _contact_user(ctx: Ctx, admin: Node, oid: str, c: object, p: str, loc: str |
     email = getattr(c, "email", None)
     phone = getattr(c, "phone", None)
     ext = getattr(c, "phone_ext", None)
-    if phone and ext:
-        phone = f"{phone} ext. {ext}"
+    phone = phone_text(phone, ext)
     _user(admin, oid, "Other", ctx.text(name, f"{p}.name") if name else None, None,
           [ctx.text(email, f"{p}.email")] if email else [], [ctx.text(phone, f"{p}.phone")] if phone else [], loc)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from trialexport.cdisc.ts import TSParam, TSValue, iso_duration
+from trialexport.cdisc.ts import TSParam, TSValue
 from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
+from trialexport.mapkit.durations import iso_duration
+from trialexport.mapkit.values import other_names_text, phone_text, site_name
 
 from .context import Ctx, code_system, odm_table
 from .defs import code_list, item_def
@@ -138,8 +140,7 @@ def _interventions(ctx: Ctx, proto: Node) -> None:
         el = T.el(parent, "StudyIntervention", {"OID": f"INT.{i + 1:02d}"})
         lines = [ctx.text(iv.name, f"{p}.name")]
         if iv.other_names:
-            lines.append("Other names: " + "; ".join(ctx.text(o, f"{p}.other_names[{j}]")
-                                                     for j, o in enumerate(iv.other_names)))
+            lines.append(other_names_text([ctx.text(o, f"{p}.other_names[{j}]") for j, o in enumerate(iv.other_names)]))
         if iv.description:
             lines.append(ctx.text(iv.description, f"{p}.description"))
         if iv.arm_group_labels:
@@ -147,7 +148,7 @@ def _interventions(ctx: Ctx, proto: Node) -> None:
                                               for j, a in enumerate(iv.arm_group_labels)))
         _tt(el, "Description", "\n".join(lines))
         if iv.type:
-            code = ctx.code("crosswalks/intervention_type", iv.type, f"{p}.type")
+            code = ctx.cdisc_code("crosswalks/intervention_type", iv.type, f"{p}.type")
             _nci(el, code.nci, code.cdisc)
         for name in [iv.name, *iv.other_names]:
             m = mesh.get(name.casefold())
@@ -206,7 +207,7 @@ def _population(ctx: Ctx, proto: Node) -> None:
     el = T.el(proto, "StudyTargetPopulation", {"OID": "POP.1", "Name": "Target population"})
     _tt(el, "Description", "\n".join(lines))
     if e.sex:
-        code = ctx.code("crosswalks/sex", e.sex, "eligibility.sex")
+        code = ctx.cdisc_code("crosswalks/sex", e.sex, "eligibility.sex")
         _nci(el, code.nci, code.cdisc)
 
 
@@ -290,12 +291,12 @@ def _admin(ctx: Ctx, admin: Node, h: Header) -> None:
                                      "Name": ctx.text(org.name, f"sponsors.collaborators[{i - 1}].name"),
                                      "Role": "COLLABORATOR", "Type": "Sponsor"})
     for s, loc in enumerate(t.locations, 1):
-        name = loc.facility or loc.city or f"Site {s}"
+        name = site_name(loc.facility, loc.city, s)
         T.el(admin, "Organization", {"OID": f"ORG.SITE.{s:03d}", "Name": ctx.text(name, f"locations[{s - 1}].facility"),
                                      "Type": "Site", "LocationOID": f"LOC.SITE.{s:03d}"})
     for s, loc in enumerate(t.locations, 1):
         p = f"locations[{s - 1}]"
-        name = loc.facility or loc.city or f"Site {s}"
+        name = site_name(loc.facility, loc.city, s)
         el = T.el(admin, "Location", {"OID": f"LOC.SITE.{s:03d}", "Name": ctx.text(name, f"{p}.facility"),
                                       "OrganizationOID": f"ORG.SITE.{s:03d}"})
         T.el(el, "MetaDataVersionRef", {"StudyOID": h.study_oid, "MetaDataVersionOID": h.mdv_oid,
@@ -332,7 +333,6 @@ def countries() -> dict[str, str]:
 def _contact(ctx: Ctx, oid: str, c: object, p: str, loc: str | None
              ) -> tuple[str, str, str | None, str | None, str | None, str | None]:
     name, email, phone, ext = (getattr(c, k, None) for k in ("name", "email", "phone", "phone_ext"))
-    if phone and ext:
-        phone = f"{phone} ext. {ext}"
+    phone = phone_text(phone, ext)
     return (oid, "Other", ctx.text(name, f"{p}.name") if name else None,
             ctx.text(email, f"{p}.email") if email else None, ctx.text(phone, f"{p}.phone") if phone else None, loc)
