@@ -1,0 +1,117 @@
+"""Arms, interventions and outcomes: the protocol's actions and goals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from trialexport.mapkit import crosswalk
+from trialexport.mapkit.durations import latest_point
+from trialexport.mapkit.transforms import Call
+from trialexport.mapkit.values import other_names_text
+
+from .. import tables
+from .base import JSON, concept, fixed_concept, transform
+
+if TYPE_CHECKING:
+    from ..engine import Context
+
+
+@transform("arm_id")
+def _arm_id(ctx: Context, value: Any, call: Call) -> JSON:
+    return f"arm-{call.idx[0] + 1}"
+
+
+@transform("focus")
+def _focus(ctx: Context, value: dict[str, Any], call: Call) -> JSON:
+    out = {"text": value["name"]}
+    if value.get("type"):
+        cc = concept(ctx, "intervention_type", value["type"], call.path + ".type")
+        if "coding" in cc:
+            return {"coding": cc["coding"], "text": value["name"]}
+    return out
+
+
+@transform("outcome")
+def _outcome(ctx: Context, value: dict[str, str], call: Call) -> JSON:
+    out: dict[str, Any] = {"name": value["measure"], "type": [concept(ctx, "outcome_type", call.row.codes, call.path)]}
+    if value.get("description"):
+        out["description"] = value["description"]
+    return out
+
+
+def duration(ctx: Context, text: str) -> dict[str, Any] | None:
+    """A UCUM Duration for the latest point named in a time frame (:func:`~trialexport.mapkit.durations.latest_point`);
+    ``None`` if nothing parses."""
+    point = latest_point(text)
+    if point is None:
+        return None
+    value, unit = point
+    ucum = crosswalk.lookup("age_unit", unit, f"fhir_{ctx.version}")
+    if ucum is None:
+        return None
+    system = tables.fixed("ucum", ctx.version)[0]
+    return {"value": value, "unit": unit if value != 1 else unit[:-1], "system": system, "code": ucum}
+
+
+@transform("goal")
+def _goal(ctx: Context, value: dict[str, str], call: Call) -> JSON:
+    gid = f"goal-{len(ctx.goal_ids) + 1}"
+    ctx.goal_ids.append(gid)
+    out: dict[str, Any] = {
+        "id": gid,
+        "category": {"text": f"{call.row.codes} outcome"},
+        "description": {"text": value["measure"]},
+        "priority": fixed_concept(ctx, f"goal-{call.row.codes}"),
+    }
+    if value.get("time_frame"):
+        target: dict[str, Any] = {"detailCodeableConcept": {"text": value["time_frame"]}}
+        if due := duration(ctx, value["time_frame"]):
+            target["due"] = due
+        out["target"] = [target]
+    return out
+
+
+def _intervention_action(ctx: Context, iv: dict[str, Any], aid: str, path: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": aid, "linkId": aid, "title": iv["name"]}
+    if iv.get("description"):
+        out["description"] = iv["description"]
+    if iv.get("other_names"):
+        out["textEquivalent"] = other_names_text(iv["other_names"])
+    if iv.get("type"):
+        out["code"] = concept(ctx, "intervention_type", iv["type"], path + ".type")
+    return out
+
+
+@transform("arm_action")
+def _arm_action(ctx: Context, value: tuple[dict[str, Any], list[dict[str, Any]] | None], call: Call) -> JSON:
+    arm, interventions = value[0], value[1] or []
+    aid = f"arm-{call.idx[0] + 1}"
+    out: dict[str, Any] = {"id": aid, "linkId": aid, "title": arm["label"]}
+    if arm.get("description"):
+        out["description"] = arm["description"]
+    if arm.get("type"):
+        out["code"] = concept(ctx, "arm_type", arm["type"], call.path + ".type")
+    if ctx.goal_ids:
+        out["goalId"] = list(ctx.goal_ids)
+    subs = []
+    linked = [(i, iv) for i, iv in enumerate(interventions) if arm["label"] in iv.get("arm_group_labels", [])]
+    if not linked:  # fall back to the arm's own "Type: Name" strings
+        by_name = {f"{(iv.get('type') or '').replace('_', ' ').title()}: {iv['name']}".casefold(): (i, iv)
+                   for i, iv in enumerate(interventions)}  # fmt: skip
+        for n, text in enumerate(arm.get("intervention_names", [])):
+            hit = by_name.get(text.casefold())
+            linked.append(hit if hit else (-n - 1, {"name": text}))
+    for i, iv in linked:
+        sid = f"{aid}-intervention-{i + 1}" if i >= 0 else f"{aid}-named-{-i}"
+        subs.append(_intervention_action(ctx, iv, sid, f"interventions[{i}]"))
+    if subs:
+        out["action"] = subs
+    return out
+
+
+@transform("intervention_action")
+def _intervention_action_t(ctx: Context, value: dict[str, Any], call: Call) -> JSON:
+    out = _intervention_action(ctx, value, f"intervention-{call.idx[0] + 1}", call.path)
+    if ctx.goal_ids:
+        out["goalId"] = list(ctx.goal_ids)
+    return out
