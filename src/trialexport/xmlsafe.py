@@ -15,7 +15,7 @@ from lxml import etree
 
 from trialexport.diagnostics import TrialExportError, error
 
-__all__ = ["parse_xml", "safe_parser"]
+__all__ = ["parse_xml", "root_name", "safe_parser"]
 
 
 def safe_parser() -> etree.XMLParser:
@@ -101,3 +101,24 @@ def parse_xml(data: bytes, *, source: str = "<bytes>") -> etree._ElementTree:
     if dtd is not None and (not prolog_read or dtd.elements() or dtd.entities()):
         raise _unsafe("unsafe XML rejected: DOCTYPE with declarations is not allowed", source)
     return tree
+
+
+def root_name(data: bytes | str) -> tuple[str, str] | None:
+    """``(namespace URI, local name)`` of the root element, read without parsing the rest (``None`` if the text does
+    not start like XML). Cheap enough for content detection; nothing is resolved or loaded."""
+    found: list[tuple[str, str]] = []
+    p = expat.ParserCreate(namespace_separator=" ")
+
+    def start(name: str, *_: object) -> None:
+        ns, _, local = name.rpartition(" ")
+        found.append((ns, local))
+        raise _RootReached
+
+    p.StartElementHandler = start
+    try:
+        p.Parse(data.encode("utf-8") if isinstance(data, str) else data, True)
+    except _RootReached:
+        pass
+    except (expat.ExpatError, ValueError):
+        return found[0] if found else None
+    return found[0] if found else None

@@ -13,7 +13,9 @@ class Reader(Protocol):
     """One kind of input record: how it is recognised and how it becomes a Trial.
 
     ``shape`` says what the reader is given: ``"json"`` a decoded JSON/YAML value (one record, already split out of
-    its container), ``"text"`` the whole text of a file or member. Readers import their heavy code on first use.
+    its container), ``"text"`` the whole text of a file or member, ``"xml"`` the text of an XML document (detect with
+    :func:`trialexport.xmlsafe.root_name`, parse with :func:`trialexport.xmlsafe.parse_xml`). Readers import their
+    heavy code on first use.
     """
 
     name: str  # the ``--from`` value

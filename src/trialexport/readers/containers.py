@@ -212,6 +212,10 @@ def _from_text(text: str, fmt: str | None, record: str) -> Iterator[RawRecord]:
         yield RawRecord(reader.name, record, text)
         return
     if stripped.startswith("<"):
+        xml_reader = forced if forced is not None and forced.shape == "xml" else registry.detect(text, "xml")
+        if xml_reader is not None:
+            yield RawRecord(xml_reader.name, record, text)
+            return
         yield _fail(record, "READ-FORMAT", "XML input is not a supported record format (legacy <clinical_study> "
                     "XML is not read; use the API v2 JSON); to validate ODM use 'trialexport validate'")
         return
