@@ -1,9 +1,20 @@
-"""Shared test helpers: the project's own copies of the corpus and the seed page."""
+"""Shared test helpers: the project's own copies of the corpus and the seed page, and the one way to run the CLI.
+
+:func:`cli` runs ``trialexport`` in this process with click's ``CliRunner`` (fast, and an unexpected exception fails
+the test with its traceback). :func:`cli_process` runs it in a real child process, only where a test needs one:
+signals and kills, worker processes (``--jobs`` > 1), pre-commit, or an environment variable that changes data the
+process caches (``TRIALEXPORT_MAPPINGS``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import signal
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +24,47 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 CORPUS = sorted((DATA / "ctgov-v2").glob("*.json"))
 SEED_PAGE = ROOT / "fixtures" / "NCT04318600.txt"
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One CLI run: the exit status and what it printed (text, and stdout as bytes)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    stdout_bytes: bytes
+
+
+def cli(*args: object, stdin: bytes | None = None, env: dict[str, str] | None = None, cwd: Path | None = None) -> Ran:
+    """``trialexport ARGS`` in this process (one worker unless ``--jobs`` says otherwise)."""
+    from click.testing import CliRunner
+
+    from trialexport.cli import main
+
+    sigterm = signal.getsignal(signal.SIGTERM)  # convert installs its own handler
+    with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+        result = CliRunner().invoke(main, [str(a) for a in args], input=stdin, catch_exceptions=False,
+                                    env={"TRIALEXPORT_JOBS": "1", **(env or {})})
+    signal.signal(signal.SIGTERM, sigterm)
+    return Ran(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+
+
+def cli_process(*args: object, stdin: bytes | None = None, env: dict[str, str] | None = None,
+                cwd: Path | None = None, timeout: float = 300) -> Ran:
+    """``trialexport ARGS`` in a child process (``env`` is added to this process's environment)."""
+    proc = subprocess.run([sys.executable, "-m", "trialexport", *map(str, args)], capture_output=True, input=stdin,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout, check=False)
+    out, err = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    return Ran(proc.returncode, out, err, proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def seed_trial():
+    """The seed study page's Trial."""
+    import trialexport
+
+    return trialexport.read_trial(SEED_PAGE)
 
 
 @pytest.fixture(scope="session")

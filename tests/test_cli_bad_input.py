@@ -8,18 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, cli
 
 GOOD = CORPUS[0]
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trialexport", *args], capture_output=True, input=stdin,
-                          timeout=120, check=False)
+run = cli
 
 
 def _err(proc) -> str:
-    return proc.stderr.decode() if isinstance(proc.stderr, bytes) else proc.stderr
+    return proc.stderr
 
 
 CASES = {
@@ -65,7 +61,7 @@ def test_ok_exit_zero_and_stdout(tmp_path):
 def test_stdin_dash():
     proc = run("convert", "-", "--to", "model", "--model-format", "yaml", stdin=GOOD.read_bytes())
     assert proc.returncode == 0, _err(proc)
-    assert f"nct_id: {GOOD.stem}".encode() in proc.stdout
+    assert f"nct_id: {GOOD.stem}" in proc.stdout
 
 
 def test_usage_error_exit_two(tmp_path):
@@ -88,13 +84,11 @@ def test_help_teaches_with_examples():
     for args in (["--help"], ["convert", "--help"], ["validate", "--help"], ["fixtures", "--help"]):
         proc = run(*args)
         assert proc.returncode == 0
-        assert "Example" in proc.stdout.decode()
-    assert "generate" not in run("--help").stdout.decode()  # a developer command, not a user one
+        assert "Example" in proc.stdout
+    assert "generate" not in run("--help").stdout  # a developer command, not a user one
 
 
 def test_developer_tools_are_a_module_of_their_own():
-    import subprocess
-    import sys
 
     proc = subprocess.run([sys.executable, "-m", "trialexport.devtools", "generate", "--help"], capture_output=True)
     assert proc.returncode == 0 and b"Example" in proc.stdout
@@ -103,7 +97,7 @@ def test_developer_tools_are_a_module_of_their_own():
 def test_version():
     from trialexport import __version__
 
-    assert run("--version").stdout.decode().strip().endswith(__version__)
+    assert run("--version").stdout.strip().endswith(__version__)
 
 
 def test_duplicate_study_in_batch_first_wins(tmp_path):

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import CORPUS, SEED_PAGE
+from conftest import CORPUS, SEED_PAGE, cli
 
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trialexport", *args], capture_output=True, text=True, timeout=300,
-                          check=False)
+_run = cli
 
 
 def test_bad_output_paths_are_usage_errors(tmp_path):

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from conftest import CORPUS, cli_process
 
-from conftest import CORPUS
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "trialexport", *args], capture_output=True, timeout=300, check=False)
+_run = cli_process  # --jobs 2 starts worker processes: a real process, not the test runner's
 
 
 def test_jobs_two_gives_the_same_bytes_in_the_same_order(tmp_path):
@@ -17,7 +12,7 @@ def test_jobs_two_gives_the_same_bytes_in_the_same_order(tmp_path):
     one = _run("convert", *inputs, "--to", "model", "-o", "-", "--jobs", "1")
     two = _run("convert", *inputs, "--to", "model", "-o", "-", "--jobs", "2")
     assert one.returncode == two.returncode == 0, two.stderr
-    assert one.stdout == two.stdout
+    assert one.stdout_bytes == two.stdout_bytes
     d1, d2 = tmp_path / "j1", tmp_path / "j2"
     _run("convert", *inputs, "--to", "model", "-o", str(d1), "--jobs", "1")
     _run("convert", *inputs, "--to", "model", "-o", str(d2), "--jobs", "2")
@@ -76,7 +71,7 @@ def test_workers_stage_and_the_main_process_commits_first_occurrences_only(tmp_p
     for jobs in ("1", "2"):
         out[jobs] = tmp_path / f"j{jobs}"
         run = _run("convert", str(src), "--to", "all", "-o", str(out[jobs]), "--jobs", jobs)
-        assert run.returncode == 1 and b"READ-DUPLICATE" in run.stderr, run.stderr
+        assert run.returncode == 1 and "READ-DUPLICATE" in run.stderr, run.stderr
         assert not list(out[jobs].glob(".*.part"))
     names = sorted(p.name for p in out["1"].iterdir() if not p.name.startswith("."))
     assert len(names) == 5 * 4 and names == sorted(p.name for p in out["2"].iterdir() if not p.name.startswith("."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from conftest import CORPUS, SEED_PAGE
+from conftest import CORPUS
 
 from trialexport.formats.base import Options
 from trialexport.formats.fhir import VERSIONS
@@ -13,15 +13,6 @@ from trialexport.formats.fhir.validation import validate_fhir, validate_fhir_mod
 from trialexport.formats.registry import find
 
 WRITERS = {v: find("fhir", v).write for v in VERSIONS}
-
-
-@pytest.fixture(scope="module")
-def seed_trial():
-    from trialexport.readers import read_path
-
-    (res,) = list(read_path(SEED_PAGE))
-    assert res.trial is not None, res.diagnostics
-    return res.trial
 
 
 @pytest.mark.parametrize("version", ["r5", "r4"])

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from conftest import DATA, SEED_PAGE
+from conftest import DATA
 
 from trialexport.formats.fhir.bundle import map_bundle
 
@@ -59,17 +59,9 @@ def age(text: str | None) -> dict | None:
     return {"value": int(value), "code": UCUM[unit.rstrip("s")]}
 
 
-@pytest.fixture(scope="module")
-def seed():
-    from trialexport.readers import read_path
-
-    (res,) = list(read_path(SEED_PAGE))
-    return res.trial
-
-
 @pytest.mark.parametrize("version", ["r5", "r4"])
-def test_seed_page_values(seed, version):
-    bundle, diags = map_bundle(seed, version)
+def test_seed_page_values(seed_trial, version):
+    bundle, diags = map_bundle(seed_trial, version)
     assert diags == []
     (study,) = by_type(bundle, "ResearchStudy")
     (group,) = by_type(bundle, "Group")

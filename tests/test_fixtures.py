@@ -6,17 +6,15 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 
-from conftest import ROOT
+from conftest import ROOT, cli, cli_process
 
 FIX = ROOT / "fixtures"
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trialexport", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=600, check=False)
+def _run(*args: str, env: dict[str, str] | None = None):
+    """A fresh process when the mappings folder changes (tables are cached per process), else in-process."""
+    return cli_process(*args, env=env, cwd=ROOT, timeout=600) if env else cli(*args, cwd=ROOT)
 
 
 def test_fixtures_are_current():
@@ -29,7 +27,7 @@ def test_changing_one_mapping_row_makes_the_check_fail(tmp_path):
     shutil.copytree(ROOT / "mappings", mappings)
     phase = mappings / "crosswalks" / "phase.csv"
     phase.write_text(phase.read_text().replace("PHASE1,phase-1,phase-1,", "PHASE1,phase-1,phase-1-changed,"))
-    env = dict(os.environ, TRIALEXPORT_MAPPINGS=str(mappings))
+    env = {"TRIALEXPORT_MAPPINGS": str(mappings)}
     proc = _run("fixtures", "--check", env=env)
     assert proc.returncode == 1
     assert "differs: seed-page/NCT04318600.fhir-r4.json" in proc.stdout

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, DATA
+from conftest import CORPUS, DATA, Ran
+from conftest import cli as run_cli
 
 HOSTILE = DATA / "hostile"
 GOOD = CORPUS[0]
@@ -31,10 +29,10 @@ SUFFIX = {"model": "model.json", "odm-1.3.2": "odm-1.3.2.xml", "odm-2.0": "odm-2
 class Run:
     """One CLI run: exit code, stderr lines, error lines and the output folder."""
 
-    def __init__(self, proc: subprocess.CompletedProcess[bytes], out: Path) -> None:
+    def __init__(self, proc: Ran, out: Path) -> None:
         self.code = proc.returncode
-        self.err = proc.stderr.decode("utf-8", "replace")
-        self.stdout = proc.stdout.decode("utf-8", "replace")
+        self.err = proc.stderr
+        self.stdout = proc.stdout
         self.lines = self.err.splitlines()
         self.errors = [line for line in self.lines if " error " in line]
         self.out = out
@@ -43,10 +41,8 @@ class Run:
         return all((self.out / f"{study}.{SUFFIX[t]}").is_file() for t in targets)
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
-    return subprocess.run([sys.executable, "-m", "trialexport", *args], capture_output=True, timeout=300,
-                          check=False, cwd=cwd, env=env)
+def cli(*args: str, cwd: Path | None = None) -> Ran:
+    return run_cli(*args, cwd=cwd, env={"SOURCE_DATE_EPOCH": "1700000000"})
 
 
 def convert(tmp_path: Path, *inputs: Path, targets: tuple[str, ...] = ("model",), cwd: Path | None = None,
@@ -416,7 +412,7 @@ XML_UNSAFE = {
 def test_validate_rejects_unsafe_xml(name: str) -> None:
     path = HOSTILE / name
     proc = cli("validate", str(path))
-    out, err = proc.stdout.decode(), proc.stderr.decode()
+    out, err = proc.stdout, proc.stderr
     assert proc.returncode == 1 and "Traceback" not in err
     assert out.splitlines() == [f"{path}{XML_UNSAFE[name]}"]
     assert "root:" not in out and "lollol" not in out  # nothing expanded

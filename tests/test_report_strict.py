@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import CORPUS, SEED_PAGE
+from conftest import CORPUS, SEED_PAGE, cli
 
 RESULTS = next(p for p in CORPUS if json.loads(p.read_bytes()).get("hasResults"))
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trialexport", *args], capture_output=True, text=True, timeout=300,
-                          check=False)
+_run = cli
 
 
 def test_report_lists_mapped_and_not_carried_fields_per_format(tmp_path):

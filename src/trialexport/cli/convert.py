@@ -35,9 +35,9 @@ from .output import Progress, Terminated, print_diag, terminate_as_interrupt
               help="Write a JSON report per record and format: fields mapped, not carried (and why), warnings.")
 @click.option("--format", "report_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How diagnostics are printed: text lines on stderr, or one JSON document.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes for mapping and validation [default: number of cores]. Output is the same "
-                   "bytes, in the same order, whatever the number.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, envvar="TRIALEXPORT_JOBS",
+              help="Worker processes for mapping and validation [default: number of cores; environment variable "
+                   "TRIALEXPORT_JOBS]. Output is the same bytes, in the same order, whatever the number.")
 @click.option("--resume", is_flag=True,
               help="Skip studies whose outputs in -o DIR are already current (newer than the input and the tool); "
                    "use it to finish an interrupted run.")
