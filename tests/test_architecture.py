@@ -38,3 +38,59 @@ def test_cli_choices_come_from_the_registry():
 
     to = next(p for p in convert.params if p.name == "to")
     assert list(to.type.choices) == [*registry.NAMES, "all"]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _top_level_imports(path: Path, names: set[str]) -> set[str]:
+    """Modules of trialexport that ``path`` imports when it is imported (not inside functions or TYPE_CHECKING)."""
+    me = _module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    out = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    body = [n for n in tree.body if not (isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test))]
+    for node in body:
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name in names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            for alias in node.names:
+                if f"{module}.{alias.name}" in names:
+                    out.add(f"{module}.{alias.name}")
+                elif module in names:
+                    out.add(module)
+    return out - {me}
+
+
+def test_no_import_cycles():
+    """No module of trialexport imports, at import time, a module that (transitively) imports it back."""
+    paths = {_module_name(p): p for p in _modules()}
+    graph = {name: _top_level_imports(path, set(paths)) for name, path in paths.items()}
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(trail[trail.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
+def test_no_overgrown_modules():
+    sizes = {str(p.relative_to(SRC)): len(p.read_text(encoding="utf-8").splitlines()) for p in _modules()}
+    assert {name: n for name, n in sizes.items() if n > 450} == {}

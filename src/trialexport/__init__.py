@@ -75,7 +75,7 @@ def to_fhir(trial: Trial, version: str = "r5", bundle_type: str = "collection") 
 
     from .formats.registry import find
 
-    return orjson.loads(export(trial, find("fhir", version).name, bundle_type=bundle_type))  # type: ignore[no-any-return]
+    return orjson.loads(export(trial, find("fhir", version).name, bundle_type=bundle_type))
 
 
 def to_odm(trial: Trial, version: str = "1.3.2") -> bytes:

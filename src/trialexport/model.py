@@ -19,8 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
-AGE_UNITS = ("years", "months", "weeks", "days", "hours", "minutes")
-
 
 class Part(BaseModel):
     """Base for all model parts: unknown keys are errors, so typos in hand-written files are caught."""

@@ -109,8 +109,8 @@ def root_name(data: bytes | str) -> tuple[str, str] | None:
     found: list[tuple[str, str]] = []
     p = expat.ParserCreate(namespace_separator=" ")
 
-    def start(name: str, *_: object) -> None:
-        ns, _, local = name.rpartition(" ")
+    def start(name: str, *_attrs: object) -> None:
+        ns, _sep, local = name.rpartition(" ")
         found.append((ns, local))
         raise _RootReached
 

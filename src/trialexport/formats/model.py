@@ -33,7 +33,7 @@ class ModelFamily:
     """The model's own shape; one version (``""``), two serializations (``options.model_format``)."""
 
     name = "model"
-    versions = ("",)
+    versions: tuple[str, ...] = ("",)
 
     def build(self, trial: Trial, version: str, options: Options) -> Built:
         from trialexport.formats.base import Built

@@ -75,19 +75,6 @@ def concrete(path: str, indices: tuple[int, ...]) -> str:
     return ".".join(f"{k}[{next(it, '')}]" if is_list else k for k, is_list in compile_path(path))
 
 
-def prefixes(path: str) -> list[str]:
-    """All normalized prefixes of a path: ``a.b[].c`` -> ``a``, ``a.b``, ``a.b[]``, ``a.b[].c``."""
-    out: list[str] = []
-    acc = ""
-    for key, is_list in compile_path(path):
-        acc = f"{acc}.{key}" if acc else key
-        out.append(acc)
-        if is_list:
-            acc += "[]"
-            out.append(acc)
-    return out
-
-
 Condition = tuple[str, str, str]  # (path, "=" | "!=", value)
 
 

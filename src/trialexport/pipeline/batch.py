@@ -5,7 +5,7 @@ processes with ``--jobs``), write outputs atomically in input order, resume inte
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,7 @@ def convert_paths(
     stdout: Any = None,
     jobs: int = 1,
     resume: bool = False,
-) -> Iterator[RecordOutcome]:
+) -> Generator[RecordOutcome, None, None]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
     With ``jobs > 1`` records are decoded, mapped, validated and staged (written under a

@@ -22,7 +22,7 @@ def _schema() -> dict[str, Any]:
 
     from trialexport.resources import schema_path
 
-    return json.loads(schema_path("trial-model.schema.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads(schema_path("trial-model.schema.json").read_text(encoding="utf-8"))
 
 
 @cache

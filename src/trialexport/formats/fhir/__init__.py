@@ -24,7 +24,7 @@ class FhirFamily:
     """FHIR Bundles (one per study) in R5 or R4."""
 
     name = "fhir"
-    versions = VERSIONS
+    versions: tuple[str, ...] = VERSIONS
 
     def build(self, trial: Trial, version: str, options: Options) -> Built:
         from trialexport.formats.base import Built

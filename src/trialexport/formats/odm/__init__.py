@@ -24,7 +24,7 @@ class OdmFamily:
     """ODM documents (one per study) in ODM 1.3.2 or 2.0."""
 
     name = "odm"
-    versions = VERSIONS
+    versions: tuple[str, ...] = VERSIONS
 
     def build(self, trial: Trial, version: str, options: Options) -> Built:
         from .document import build

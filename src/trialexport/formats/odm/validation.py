@@ -145,7 +145,7 @@ def oidref_attributes(version: str) -> dict[str, frozenset[str]]:
         attrs = {a.get("name") for a in node.iter(f"{_XS}attribute") if local(a.get("type")) == "oidref"}
         refs = {local(g.get("ref")) for g in node.iter(f"{_XS}attributeGroup") if g.get("ref")}
         bases = {local(b.get("base")) for b in node.iter(f"{_XS}extension", f"{_XS}restriction") if b.get("base")}
-        return attrs, refs, bases  # type: ignore[return-value]
+        return attrs, refs, bases
 
     parser, _ = _schema_parser(folder)
     for xsd in sorted(folder.glob("*.xsd")):
@@ -180,11 +180,11 @@ def oidref_attributes(version: str) -> dict[str, frozenset[str]]:
         out = frozenset(attrs).union(*(group_attrs(r) for r in refs))
         return out.union(*(type_attrs(b) for b in bases if b != name))
 
-    result = {}
+    result: dict[str, frozenset[str]] = {}
     for name, type_names in elements.items():
-        attrs = frozenset().union(*(type_attrs(t) for t in type_names))
-        if attrs:
-            result[name] = attrs
+        found = frozenset[str]().union(*(type_attrs(t) for t in type_names))
+        if found:
+            result[name] = found
     return result
 
 

@@ -140,7 +140,8 @@ def interventions(page: PageReader, body: list[Line], section: str) -> None:
         entry: dict[str, Any] = {"name": lines[0][1]}
         if type_text.strip():
             entry["type"] = code(type_text)
-        desc, others = [], []
+        desc: list[str] = []
+        others: list[str] = []
         for _, t in lines[1:]:
             if m := other_names.match(t):
                 others.extend(p.strip() for p in m.group("v").split(",") if p.strip())
@@ -174,7 +175,7 @@ def link(page: PageReader) -> None:
             names.append(f"{code_title(gtype)}: {gi['name']}" if gtype else gi["name"])
             same = [iv for iv in interventions if iv["name"] == gi["name"] and gtype in (None, iv.get("type"))]
             exact = [iv for iv in same if iv.get("description") == desc]
-            target = (exact or same or [None])[0]
+            target: dict[str, Any] | None = (exact or same or [None])[0]  # type: ignore[list-item]
             if target is None:
                 if listed is not None:
                     page.warn(

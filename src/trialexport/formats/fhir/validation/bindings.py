@@ -57,7 +57,7 @@ JSON = dict[str, Any]
 @cache
 def load_bindings(version: str) -> JSON:
     """The parsed ``required-bindings.json`` of ``version`` (cached; treat as read-only)."""
-    return json.loads(schema_file(version, "required-bindings.json").read_bytes())  # type: ignore[no-any-return]
+    return json.loads(schema_file(version, "required-bindings.json").read_bytes())
 
 
 @cache

@@ -58,7 +58,7 @@ def _all_resources(obj: JSON) -> list[JSON]:
         found.append(res)
         entries = res.get("entry") if res.get("resourceType") == "Bundle" else None
         if isinstance(entries, list):
-            todo.extend(e.get("resource") for e in entries if isinstance(e, dict))
+            todo.extend(e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict))
         contained = res.get("contained")
         if isinstance(contained, list):
             todo.extend(contained)
@@ -73,8 +73,8 @@ def _score(resources: list[JSON], r5: dict[str, set[str]] | None, r4: dict[str, 
             continue
         keys = set(res)
         if r5 is not None and r4 is not None:
-            s5 += len(keys & r5.get(rtype, set()))  # type: ignore[arg-type]
-            s4 += len(keys & r4.get(rtype, set()))  # type: ignore[arg-type]
+            s5 += len(keys & r5.get(rtype, set()))
+            s4 += len(keys & r4.get(rtype, set()))
         for profile in (res.get("meta") or {}).get("profile") or ():
             if isinstance(profile, str):
                 s5 += profile.endswith(("|5.0.0", "|5.0")) or "/R5/" in profile

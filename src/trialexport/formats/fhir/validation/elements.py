@@ -164,10 +164,10 @@ class _Walk:
                     for i, v in enumerate(value):
                         if isinstance(v, str) and v not in codes:
                             self._bad(v, element, listing, escape(prop), str(i))
-        for path, names in (chosen or {}).items():
-            if len(names) > 1:
-                msg = f"choice element {path} has one type, got {len(names)}: {', '.join(sorted(names))}"
-                self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(escape(sorted(names)[1]))))
+        for path, given in (chosen or {}).items():
+            if len(given) > 1:
+                msg = f"choice element {path} has one type, got {len(given)}: {', '.join(sorted(given))}"
+                self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(escape(sorted(given)[1]))))
 
     def _bad(self, value: str, element: str, version: str, *tail: str) -> None:
         listing = _listing(version, element, load_bindings(version)["bindings"][element])

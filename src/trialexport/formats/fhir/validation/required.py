@@ -28,4 +28,4 @@ JSON = dict[str, Any]
 @cache
 def load_required(version: str) -> JSON:
     """The parsed ``required-elements.json`` of ``version`` (cached; treat as read-only)."""
-    return json.loads(schema_file(version, "required-elements.json").read_bytes())  # type: ignore[no-any-return]
+    return json.loads(schema_file(version, "required-elements.json").read_bytes())

@@ -146,7 +146,7 @@ def _rs_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
 
 
 def _py_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
-    found = []
+    found: list[Diagnostic] = []
     for ptr, rtype, shell in pieces:
         validator = _py_validator(version, rtype)
         for err in validator.iter_errors(shell):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 from trialexport.cdisc.ts import TSParam, TSValue
 from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
@@ -65,7 +65,7 @@ def _protocol(ctx: Ctx, proto: Node, h: Header, spec: Spec, ts: list[TSParam]) -
                 if v.coded and v.code:  # a crosswalk term: one of finitely many, so written once per process
                     key = ("StudyParameter", oid, p.row["term"], p.parmcd, p.row["nci"], v.text, v.code.nci,
                            v.code.cdisc)
-                    T.fragment(summary, key, lambda parent, oid=oid, p=p, v=v: _study_parameter(parent, oid, p, v))
+                    T.fragment(summary, key, partial(_study_parameter, oid=oid, p=p, v=v))
                 else:
                     _study_parameter(summary, oid, p, v)
     structure = T.el(proto, "StudyStructure")
