@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from conftest import ROOT
@@ -94,3 +95,24 @@ def test_no_import_cycles():
 def test_no_overgrown_modules():
     sizes = {str(p.relative_to(SRC)): len(p.read_text(encoding="utf-8").splitlines()) for p in _modules()}
     assert {name: n for name, n in sizes.items() if n > 450} == {}
+
+
+def _code_literals() -> dict[str, str]:
+    """Every string constant in src/ shaped like a diagnostic code (``READ-JSON``), with one place it appears."""
+    pattern = re.compile(r"^[A-Z]{2,}(-[A-Z0-9]+)+$")
+    found: dict[str, str] = {}
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.match(node.value):
+                found.setdefault(node.value, str(path.relative_to(SRC)))
+    return found
+
+
+def test_every_emitted_diagnostic_code_is_catalogued_and_every_catalogued_code_is_emitted():
+    from trialexport.diagnostics import catalogue
+
+    codes = catalogue()
+    emitted = _code_literals()
+    assert {c: where for c, where in emitted.items() if c not in codes} == {}
+    assert sorted(set(codes) - set(emitted)) == []
+    assert {info.severity for info in codes.values()} <= {"error", "warning", "info"}

@@ -2,7 +2,9 @@
 
 Every problem the tool reports is a :class:`Diagnostic`: a stable code grouped by
 stage (``READ``, ``MODEL``, ``MAP``, ``FHIR``, ``ODM``, ``XML``, ``IO``), a severity,
-where it happened (file, record, field path, line/col) and a one-line message.
+where it happened (file, record, field path, line/col) and a one-line message. Every code is
+listed, with its stage, default severity and meaning, in ``diagnostic-codes.csv`` beside this
+module (:func:`catalogue`; rendered into ``docs/diagnostics.md``).
 """
 
 from __future__ import annotations
@@ -85,3 +87,23 @@ def warning(code: str, message: str, **where: object) -> Diagnostic:
 def info(code: str, message: str, **where: object) -> Diagnostic:
     """Shorthand for an informational diagnostic (a choice worth knowing, nothing lost)."""
     return Diagnostic("info", code, message, **where)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """One entry of the diagnostic-code catalogue."""
+
+    code: str
+    stage: str
+    severity: Severity
+    meaning: str
+
+
+def catalogue() -> dict[str, CodeInfo]:
+    """Every diagnostic code the tool emits: ``{code: CodeInfo}`` from ``diagnostic-codes.csv``, in its order."""
+    import csv
+    from pathlib import Path
+
+    with (Path(__file__).parent / "diagnostic-codes.csv").open(encoding="utf-8", newline="") as fh:
+        return {r["code"]: CodeInfo(r["code"], r["stage"], r["severity"], r["meaning"])  # type: ignore[arg-type]
+                for r in csv.DictReader(fh)}

@@ -25,6 +25,20 @@ def model_schema_text() -> str:
     return json.dumps(model_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def diagnostics_markdown() -> str:
+    """``docs/diagnostics.md``: the diagnostic-code catalogue as a table, grouped by stage."""
+    from trialexport.diagnostics import catalogue
+
+    header = "<!-- generated from src/trialexport/diagnostic-codes.csv by `python -m trialexport.devtools generate` -->"
+    lines = [header, "", "# Diagnostic codes", "",
+             "Every finding trialexport prints carries one of these codes (`file:line:col: record: path: severity "
+             "CODE: message`). The severity is the default one.", "",
+             "| code | stage | severity | meaning |", "|---|---|---|---|"]
+    for info in catalogue().values():
+        lines.append(f"| `{info.code}` | {info.stage} | {info.severity} | {info.meaning} |")
+    return "\n".join(lines) + "\n"
+
+
 def project_root(start: Path | None = None) -> Path | None:
     """The trialexport source checkout containing ``start`` (default: the current folder), if any."""
     here = (start or Path.cwd()).resolve()
@@ -46,6 +60,7 @@ def _generators(root: Path | None) -> dict[Path, Callable[[], str]]:
     gens: dict[Path, Callable[[], str]] = {
         root / "schemas" / "trial-model.schema.json": model_schema_text,
         root / "docs" / "mapping.md": lambda: mapping_markdown(root / "mappings"),
+        root / "docs" / "diagnostics.md": diagnostics_markdown,
     }
     if (root / "fixtures" / "cases.csv").exists():
         gens[root / "fixtures" / "README.md"] = lambda: fixtures_markdown(root / "fixtures")
