@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trialexport.diagnostics import Diagnostic
+from trialexport.mapkit.coverage import Coverage, compute
 
 if TYPE_CHECKING:
     from trialexport.model import Trial
@@ -28,17 +29,6 @@ class Options:
     model_check: bool = False  # FHIR: also parse with the fhir.resources models, a second opinion that adds no
     # verdict on our outputs (tests/test_validators_model_parity.py); the schema, required, choice, binding and
     # reference checks always run when validate is on
-
-
-@dataclass(slots=True)
-class Coverage:
-    """What one writer did with the model: fields mapped, fields not carried (and why)."""
-
-    mapped: list[str] = field(default_factory=list)
-    not_carried: dict[str, str] = field(default_factory=dict)  # model path -> reason
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"mapped": sorted(self.mapped), "not_carried": dict(sorted(self.not_carried.items()))}
 
 
 @dataclass(slots=True)
@@ -116,8 +106,6 @@ class Format:
 
     def write(self, trial: Trial, options: Options | None = None) -> Output:
         """Build, serialize and (unless ``options.validate`` is off) validate; account for every populated field."""
-        from trialexport.mapkit.coverage import compute
-
         options = options or Options()
         built = self.family.build(trial, self.version, options)
         data = self.family.serialize(built.doc, self.version, options)

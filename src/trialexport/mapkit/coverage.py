@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trialexport.formats.base import Coverage
-from trialexport.model import Trial
+if TYPE_CHECKING:
+    from trialexport.model import Trial
+
+@dataclass(slots=True)
+class Coverage:
+    """What one writer did with the model: fields mapped, fields not carried (and why)."""
+
+    mapped: list[str] = field(default_factory=list)
+    not_carried: dict[str, str] = field(default_factory=dict)  # model path -> reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mapped": sorted(self.mapped), "not_carried": dict(sorted(self.not_carried.items()))}
+
 
 _last: tuple[weakref.ref[Trial], list[str]] | None = None
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from trialexport.formats.base import Built, Options
     from trialexport.model import Trial
 
-VERSIONS = ("r5", "r4")
+from .versions import VERSIONS
 
 
 class FhirFamily:

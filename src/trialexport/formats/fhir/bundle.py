@@ -15,8 +15,8 @@ import orjson
 from trialexport.diagnostics import Diagnostic, error
 from trialexport.model import Trial
 
-from . import VERSIONS
 from .mapping import engine
+from .versions import VERSIONS
 
 BUNDLE_TYPES = ("collection", "transaction")
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from trialexport.formats.base import Built, Options
     from trialexport.model import Trial
 
-VERSIONS = ("1.3.2", "2.0")
+from .versions import VERSIONS
 
 
 class OdmFamily:

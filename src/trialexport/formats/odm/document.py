@@ -17,8 +17,8 @@ from trialexport.formats.odm.mapping.edc import build_spec
 from trialexport.formats.odm.mapping.header import build_header
 from trialexport.model import Trial
 
-from . import VERSIONS
 from .mapping import v20, v132
+from .versions import VERSIONS
 from .xmltree import Node
 
 

@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from trialexport.formats.fhir import VERSIONS
+from trialexport.formats.fhir.versions import VERSIONS
 from trialexport.resources import schema_path
 
 JSON = dict[str, Any]

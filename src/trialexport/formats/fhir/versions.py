@@ -1,0 +1,5 @@
+"""The FHIR versions trialexport serves (a module of its own, so implementation modules never import the family)."""
+
+from __future__ import annotations
+
+VERSIONS = ("r5", "r4")  # FHIR releases trialexport writes and validates
