@@ -23,6 +23,9 @@ import trialexport
 CASES_DIR = Path(__file__).parent / "matrix"
 FORMATS = ("fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0")
 CASE_KEYS = {"case", "about", "source", "model", "ts", *FORMATS}
+CHECK_KEYS = {"equals", "contains", "empty", "rule"}
+FRAGMENT_KEYS = {"fhir": {"at", *CHECK_KEYS}, "odm": {"xpath", *CHECK_KEYS},
+                 "ts": {"param", "code", "term", *CHECK_KEYS}}
 
 
 class _Loader(yaml.SafeLoader):
@@ -35,14 +38,28 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def case_shape_problems(case: dict[str, Any], name: str) -> set[str]:
+    """Keys a case may not have (typos are errors, not silently ignored), and a missing or doubled trial source."""
+    problems = {f"unknown key {k!r}" for k in set(case) - CASE_KEYS}
+    for section in ("ts", *FORMATS):
+        allowed = FRAGMENT_KEYS[section.split("-")[0]]
+        for frag in case.get(section) or []:
+            problems |= {f"{section}: unknown key {k!r}" for k in frag if k not in allowed}
+    if ("source" in case) == ("model" in case):
+        problems.add("needs exactly one of source / model")
+    if case.get("case") != name:
+        problems.add(f"case must be {name!r}")
+    return problems
+
+
 def load_cases() -> list[dict[str, Any]]:
-    """Every case file, checked for shape (unknown keys are typos, not silently ignored)."""
+    """Every case file, checked for shape."""
     cases = []
     for path in sorted(CASES_DIR.glob("*.yaml")):
         case = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader subclass
-        unknown = set(case) - CASE_KEYS
-        if unknown or ("source" in case) == ("model" in case) or case.get("case") != path.stem:
-            raise PathError(f"{path.name}: needs case == file name, one of source/model; unknown keys {unknown}")
+        problems = case_shape_problems(case, path.stem)
+        if problems:
+            raise PathError(f"{path.name}: {sorted(problems)}")
         cases.append(case)
     return cases
 
@@ -147,3 +164,13 @@ def test_matrix_covers_enough_shapes() -> None:
     for c in CASES:
         missing = [f for f in FORMATS if not c.get(f) and not (f.startswith("odm") and c.get("ts"))]
         assert not missing, f"{c['case']}: no expectations for {missing}"
+
+
+def test_case_shape_problems_are_reported() -> None:
+    """A typo in a case (a split flow mapping, a misspelt key) stops the run instead of being ignored."""
+    bad = {"case": "x", "source": "a", "model": {}, "fhir-r5": [{"at": "P", "equals": [], "rule": "r", "eqals": 1}],
+           "ts": [{"param": "TPHASE", "cod": "C1", "equals": [], "rule": "r"}], "odm-2": []}
+    assert case_shape_problems(bad, "y") == {
+        "unknown key 'odm-2'", "fhir-r5: unknown key 'eqals'", "ts: unknown key 'cod'",
+        "needs exactly one of source / model", "case must be 'y'"}
+    assert not case_shape_problems(BY_NAME["NCT00711542"], "NCT00711542")
