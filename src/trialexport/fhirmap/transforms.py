@@ -539,7 +539,13 @@ def _boolean_characteristic(ctx: Context, value: bool, call: Call) -> JSON:
 
 @transform("criterion")
 def _criterion(ctx: Context, value: dict[str, str], call: Call) -> JSON:
-    return {"code": {"text": value["text"]}, "valueBoolean": True, "exclude": value["kind"] == "exclusion"}
+    """A criterion as a characteristic; its group (sub-heading) in the extension named by the row argument."""
+    out: dict[str, Any] = {}
+    if value.get("group"):
+        url, value_type = tables.extensions()[call.row.arg]
+        out["extension"] = [{"url": url, f"value{(value_type or 'string').capitalize()}": value["group"]}]
+    out.update({"code": {"text": value["text"]}, "valueBoolean": True, "exclude": value["kind"] == "exclusion"})
+    return out
 
 
 # -- related artifacts ---------------------------------------------------------------------------------------------
