@@ -46,6 +46,7 @@ _KIND = (
     r"|(?P<incl>inclusions?|inclusionary)|(?P<excl>exclusions?|exclusionary)"
     r"|(?P<elig>eligibility|selection|entry|enrol{1,2}ment|participant\s+selection|patient\s+selection|subject\s+selection)"
 )
+_HEADING_WORDS = ("inclu", "exclu", "eligib", "selection", "entry", "enrol")
 _CRIT = r"crit\w*|creteria|crieria|requirements?"
 _HEADING = re.compile(
     rf"^(?P<pre>.*?)\b(?:criteria\s+for\s+(?:(?P<incl2>inclusion)|(?P<excl2>exclusion))|(?:{_KIND})(?:\s+(?P<crit>{_CRIT}))?)\b"
@@ -90,7 +91,6 @@ _NO_CRITERIA = re.compile(
 )
 _WRAPPED_HEADING = re.compile(r"^(?P<more>.*?)\s*\b(?P<kind>inclusion|exclusion)\s+criteri\w*\s*:?$", re.I)
 _CONNECTOR = re.compile(r"^[-–(]*\s*(?:or|and/or)\s*[-–)]*:?$", re.I)
-_ENDS_WITH_OR = re.compile(r"(?:^|[\s;,])(?:or|and/or)$", re.I)
 _RUNON = re.compile(r"(?<=[;.])[ \t]+(?P<num>\d{1,2})[.)][ \t]+(?=\S)")  # within a line only
 _LEADING_NUMBER = re.compile(r"^(?P<num>\d{1,2})\s+(?=[A-Z])")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~&])")
@@ -101,13 +101,37 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(r"\1", text)
 
 
+Severity = Literal["warning", "info"]
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """Something the caller should report: ``warning`` where the split is a guess a reader should check,
     ``info`` for text deliberately not taken as a criterion (it stays in the verbatim block)."""
 
-    severity: Literal["warning", "info"]
+    severity: Severity
     text: str
+    kind: str = ""  # what the note is about ("no-heading", "alternatives", "intro", ...), for grouping
+
+
+# what the parser reports, by kind: warnings where the split is a guess, info for text set aside
+_NOTES: dict[str, tuple[Severity, str]] = {
+    "no-heading": ("warning", "no 'Inclusion Criteria'/'Exclusion Criteria' heading: criteria taken as inclusion "
+                              "criteria"),
+    "before-heading": ("warning", "criteria before the first heading taken as inclusion criteria, from {first}"),
+    "both": ("warning", "heading {first} names both kinds: {n} criteria under it taken as inclusion criteria"),
+    "alternatives": ("warning", "'OR' between criteria: they are alternatives, each listed as a criterion of its "
+                                "own ({n}x, {first})"),
+    "loose": ("warning", "{n} unbulleted paragraph(s) after a bulleted list taken as criteria of their own: {first}"),
+    "flattened": ("warning", "{n} criterion/criteria ending with ':' without indented sub-items; the items after "
+                             "may belong to it: {first}"),
+    "empty-label": ("warning", "{n} sub-heading(s) with no criteria under them: {first}"),
+    "eligibility": ("info", "criteria under {first} taken as inclusion criteria"),
+    "intro": ("info", "{n} introductory line(s) not taken as criteria: {first}"),
+    "closing": ("info", "{n} closing note(s) not taken as criteria: {first}"),
+    "placeholder": ("info", "{n} placeholder item(s) not taken as criteria: {first}"),
+    "no-criteria": ("info", "the text states there are no criteria, not taken as a criterion: {first}"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +153,9 @@ def heading(line: str) -> Heading | None:
     """The heading this line is, or None (``Inclusion Criteria:``, ``**Key Exclusion Criteria**``, ...)."""
     text = line.strip()
     head, colon, rest = text.partition(":")
+    low = head.lower()
+    if len(head) > 130 or not any(w in low for w in _HEADING_WORDS):
+        return None  # cheap test first: most lines are criteria
     m = _MARKUP.match(head)
     if not m:
         return None
@@ -232,6 +259,11 @@ def _number(marker: str) -> int | None:
     return int(core) if core.isdigit() else None
 
 
+def _is_closing(text: str) -> bool:
+    low = text.lower()
+    return ("intended" in low or "apply" in low) and bool(_CLOSING.search(text))
+
+
 def _is_intro(text: str, kind: str) -> bool:
     if not text.rstrip("*_ ").endswith(":") or not _INTRO_CUE.search(text) or not _INTRO_TOPIC.search(text):
         return False
@@ -326,7 +358,7 @@ class _Parser:
         if single and symbol and _is_intro(body, self.section.kind):
             self.note("intro", body)  # "* Participants are excluded ... if any of the following criteria apply:"
             return
-        if _PLACEHOLDER.match(unescape(_placeholder_text(body))):
+        if len(body) < 120 and _PLACEHOLDER.match(unescape(_placeholder_text(body))):
             self.note("placeholder", body)
             self.label_filled = True
             return
@@ -343,7 +375,8 @@ class _Parser:
         if self.section.source in ("both", "eligibility"):
             self.note(self.section.source, self.section.label)
         self.label_filled = True
-        if _ENDS_WITH_OR.search(body.split("\n")[-1].rstrip(" .;,")):
+        last = body.rsplit("\n", 1)[-1].rstrip(" .;,")
+        if last.rsplit(None, 1)[-1].lower().lstrip(";,") in ("or", "and/or"):
             self.note("alternatives", body.split("\n")[-1][-60:])
 
     def start(self, text: str, line: _Line) -> None:
@@ -407,7 +440,7 @@ class _Parser:
         if self.current is not None and not outer:
             self.add_nested(text, same_line=not line.blank_before)
             return
-        if _CLOSING.search(text):
+        if _is_closing(text):
             self.flush()
             self.note("closing", text)
             return
@@ -488,7 +521,7 @@ class _Parser:
             self.flush()
             self.note("alternatives", text)
             return
-        if _CLOSING.search(text):
+        if _is_closing(text):
             self.flush()
             self.note("closing", text)
             return
@@ -500,45 +533,16 @@ class _Parser:
         self.start(text, line)
 
     def report(self) -> list[Note]:
-        n = self.notes
-        out: list[Note] = []
-
-        def first(key: str) -> str:
-            return repr(n[key][0])
-
+        """One note per kind of finding, in a fixed order, with the count and the first example."""
+        found = dict(self.notes)
         if not self.seen_heading and self.out:
-            out.append(Note("warning", "no 'Inclusion Criteria'/'Exclusion Criteria' heading: criteria taken as "
-                                       "inclusion criteria"))
-        if "before-heading" in n:
-            out.append(Note("warning", f"criteria before the first heading taken as inclusion criteria, from "
-                                       f"{first('before-heading')}"))
-        if "both" in n:
-            out.append(Note("warning", f"heading {first('both')} names both kinds: {len(n['both'])} criteria under it "
-                                       "taken as inclusion criteria"))
-        if "alternatives" in n:
-            out.append(Note("warning", f"'OR' between criteria: they are alternatives, each listed as a criterion of "
-                                       f"its own ({len(n['alternatives'])}x, {first('alternatives')})"))
-        if "loose" in n:
-            out.append(Note("warning", f"{len(n['loose'])} unbulleted paragraph(s) after a bulleted list taken as "
-                                       f"criteria of their own: {first('loose')}"))
-        if "flattened" in n:
-            out.append(Note("warning", f"{len(n['flattened'])} criterion/criteria ending with ':' without indented "
-                                       f"sub-items; the items after may belong to it: {first('flattened')}"))
-        if "empty-label" in n:
-            out.append(Note("warning", f"{len(n['empty-label'])} sub-heading(s) with no criteria under them: "
-                                       f"{first('empty-label')}"))
-        if "eligibility" in n:
-            out.append(Note("info", f"criteria under {first('eligibility')} taken as inclusion criteria"))
-        if "intro" in n:
-            out.append(Note("info", f"{len(n['intro'])} introductory line(s) not taken as criteria: {first('intro')}"))
-        if "closing" in n:
-            out.append(Note("info", f"{len(n['closing'])} closing note(s) not taken as criteria: {first('closing')}"))
-        if "placeholder" in n:
-            out.append(Note("info", f"{len(n['placeholder'])} placeholder item(s) not taken as criteria: "
-                                    f"{first('placeholder')}"))
-        if "no-criteria" in n:
-            out.append(Note("info", f"the text states there are no criteria, not taken as a criterion: "
-                                    f"{first('no-criteria')}"))
+            found["no-heading"] = []
+        out = []
+        for kind, (severity, template) in _NOTES.items():
+            if kind in found:
+                examples = found[kind]
+                text = template.format(n=len(examples), first=repr(examples[0]) if examples else "")
+                out.append(Note(severity, text, kind))
         return out
 
 
