@@ -1,8 +1,15 @@
 """Eligibility criteria splitting: headings, sub-headings (groups), bullets, and text that is not a criterion."""
 
+import json
+
 import pytest
+from lxml import etree
 
 from trialexport.criteria import heading, parse_criteria
+from trialexport.readers import read_bytes
+from trialexport.targets import Options
+from trialexport.writers.fhir import write_r4, write_r5
+from trialexport.writers.odm import write_odm20, write_odm132
 
 
 def kinds(text):
@@ -331,3 +338,50 @@ def test_criteria_before_the_first_heading_are_kept_as_inclusion_with_a_warning(
     crit, notes = split("Adults over 18\n\nExclusion Criteria:\n\n* Pregnancy")
     assert crit == [("inclusion", None, "Adults over 18"), ("exclusion", None, "Pregnancy")]
     assert any("before the first heading" in w for w in warnings(notes))
+
+
+def _record(criteria_text: str) -> bytes:
+    return json.dumps({"protocolSection": {
+        "identificationModule": {"nctId": "NCT99000014", "briefTitle": "Criteria as registries write them"},
+        "eligibilityModule": {"eligibilityCriteria": criteria_text, "sex": "ALL"},
+    }}).encode()
+
+
+def test_issue_record_end_to_end_all_criteria_in_fhir_and_odm():
+    """Issue 14 item 1 as a user meets it: every inclusion criterion reaches the FHIR Group and the ODM checklist,
+    no sub-heading becomes a criterion, the groups travel along, every output is valid."""
+    (res,) = list(read_bytes(_record(ISSUE_TEXT)))
+    assert res.ok and [d.severity for d in res.diagnostics if d.code == "READ-CRITERIA"] == ["info"]
+    options = Options(source_date_epoch=1_700_000_000)
+    for write in (write_r5, write_r4):
+        out = write(res.trial, options)
+        assert out.ok, [d.format_text() for d in out.diagnostics]
+        (group,) = [e["resource"] for e in json.loads(out.data)["entry"] if e["resource"]["resourceType"] == "Group"]
+        crit = [c for c in group["characteristic"] if "coding" not in c["code"]]
+        assert [c["exclude"] for c in crit] == [False] * 9 + [True] * 3
+        assert [c["extension"][0]["valueString"] for c in crit] == (
+            ["For adolescent participants"] * 5 + ["For parent participants"] * 4
+            + ["For adolescent participants"] * 2 + ["For parent participants"])
+        assert not [c for c in crit if c["code"]["text"].rstrip(":").endswith("participants")]
+    for write in (write_odm132, write_odm20):
+        out = write(res.trial, options)
+        assert out.ok, [d.format_text() for d in out.diagnostics]
+        root = etree.fromstring(out.data)
+        items = root.xpath("//*[local-name()='ItemDef'][starts-with(@OID, 'IT.ELIG.IN') or "
+                           "starts-with(@OID, 'IT.ELIG.EX')]")
+        assert [i.get("OID")[8:] for i in items] == [f"IN{n:02d}" for n in range(1, 10)] + ["EX01", "EX02", "EX03"]
+        descriptions = [i.xpath("string(*[local-name()='Description'])").strip() for i in items]
+        assert descriptions[4:6] == ["For adolescent participants", "For parent participants"]
+
+
+def test_no_specific_criteria_end_to_end():
+    text = "There are no specific eligibility criteria for this registry of all patients treated at the clinic."
+    (res,) = list(read_bytes(_record(text)))
+    assert res.ok and res.trial.eligibility.criteria == []
+    assert [(d.severity, d.code) for d in res.diagnostics] == [("info", "READ-CRITERIA")]
+    out = write_r5(res.trial, Options(source_date_epoch=1_700_000_000))
+    (group,) = [e["resource"] for e in json.loads(out.data)["entry"] if e["resource"]["resourceType"] == "Group"]
+    assert group["description"] == text  # the statement stays in the verbatim block (R5 Group.description)
+    assert not [c for c in group.get("characteristic", []) if "coding" not in c["code"]]
+    odm = write_odm132(res.trial, Options(source_date_epoch=1_700_000_000))
+    assert odm.ok and b"IT.ELIG." not in odm.data
