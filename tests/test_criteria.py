@@ -385,3 +385,15 @@ def test_no_specific_criteria_end_to_end():
     assert not [c for c in group.get("characteristic", []) if "coding" not in c["code"]]
     odm = write_odm132(res.trial, Options(source_date_epoch=1_700_000_000))
     assert odm.ok and b"IT.ELIG." not in odm.data
+
+
+def test_label_announcing_alternatives_warns_and_rules_are_not_criteria():
+    crit, notes = split("Inclusion Criteria:\n\n---\n\nPatients must have one of the following:\n\n* A\n* B\n\n***\n")
+    assert crit == [("inclusion", "Patients must have one of the following", "A"),
+                    ("inclusion", "Patients must have one of the following", "B")]
+    assert any("'OR' between criteria" in w for w in warnings(notes))
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "Inclusion Criteria:\n\nExclusion Criteria:"])
+def test_empty_texts_give_nothing(text):
+    assert parse_criteria(text) == ([], [])

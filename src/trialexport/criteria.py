@@ -229,7 +229,7 @@ def _lines(text: str) -> list[_Line]:
     out: list[_Line] = []
     blank = False
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not raw.strip():
+        if not any(ch.isalnum() for ch in raw):  # blank, or a rule such as "---" or "***"
             blank = True
             continue
         line = raw.rstrip().expandtabs(4)
@@ -327,6 +327,9 @@ class _Parser:
     def set_label(self, text: str) -> None:
         label = _clean(text.strip("*_ ").rstrip(":").strip())
         first = label.split()[0].lower()
+        if _INTRO_CUE.search(label) and _ALTERNATIVES.search(label) and not (
+                self.section.kind == "exclusion" and re.search(r"\bany\b", label, re.I)):
+            self.note("alternatives", label)  # "Patients must have one of the following:" over bullets
         empty = not self.label_filled and self.last_label is not None
         if (label.isupper() and any(c.isalpha() for c in label)) or (
                 self.parent and first == self.parent.split()[0].lower()):
