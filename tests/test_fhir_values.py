@@ -97,6 +97,24 @@ def test_seed_page_values(seed_trial, version):
         assert study["enrollment"][0]["reference"] == bundle["entry"][2]["fullUrl"]
 
 
+GROUP_URL = "https://trialexport.invalid/fhir/StructureDefinition/criterion-group"
+
+
+@pytest.mark.parametrize("version", ["r5", "r4"])
+def test_criterion_groups_from_qualified_headings(corpus_trials, version):
+    """NCT05170204 (read by hand): 'Inclusion Criteria (All Cohorts):' with 14 bullets, then 'Inclusion criteria
+    specific to Cohort A1:' (1) and '... Cohort A2:' (2); the exclusion side has 27, 11 and 15."""
+    bundle, _ = map_bundle(corpus_trials["NCT05170204"].trial, version)
+    (group,) = by_type(bundle, "Group")
+    crit = criteria(group)
+    labels = [[e["valueString"] for e in c.get("extension", []) if e["url"] == GROUP_URL] for c in crit]
+    assert labels == ([["All Cohorts"]] * 14 + [["Cohort A1"]] + [["Cohort A2"]] * 2
+                      + [["All Cohorts"]] * 27 + [["Cohort A1"]] * 11 + [["Cohort A2"]] * 15)
+    assert crit[14]["code"]["text"].startswith("Documented ALK fusion positivity")
+    assert [c["exclude"] for c in crit] == [False] * 17 + [True] * 53
+    assert not [c for c in crit if c["code"]["text"].lower().startswith(("inclusion criteria", "exclusion criteria"))]
+
+
 SHAPES = {
     "NCT06742723": "randomized quadruple-blind phase 3, 706 sites",
     "NCT05170204": "randomized open-label phase 3 with 4 arms and 180 sites",

@@ -149,6 +149,23 @@ CORPUS_EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
+def test_criterion_groups_in_item_descriptions():
+    """NCT05170204 (read by hand): the heading qualifiers become each criterion item's Description."""
+    a, b = _docs(DATA / "ctgov-v2" / "NCT05170204.json")
+    for root, v in ((a, "1.3.2"), (b, "2.0")):
+        def desc(oid, root=root, v=v):
+            return _x(root, v, f"//o:ItemDef[@OID='{oid}']/o:Description/o:TranslatedText/text()")
+
+        assert desc("IT.ELIG.IN14") == ["All Cohorts"] and desc("IT.ELIG.IN15") == ["Cohort A1"]
+        assert desc("IT.ELIG.IN17") == ["Cohort A2"] and desc("IT.ELIG.EX27") == ["All Cohorts"]
+        assert desc("IT.ELIG.EX28") == ["Cohort A1"] and desc("IT.ELIG.EX53") == ["Cohort A2"]
+        question = _x(root, v, "//o:ItemDef[@OID='IT.ELIG.IN15']/o:Question/o:TranslatedText/text()")
+        assert question[0].startswith("Documented ALK fusion positivity")
+    # records without sub-headings keep items without a Description
+    a, _b = _docs(DATA / "ctgov-v2" / "NCT00711542.json")
+    assert not _x(a, "1.3.2", "//o:ItemDef[starts-with(@OID, 'IT.ELIG.')]/o:Description")
+
+
 @pytest.mark.parametrize("nct", sorted(CORPUS_EXPECTED))
 def test_corpus_study(nct):
     want = CORPUS_EXPECTED[nct]

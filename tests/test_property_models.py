@@ -86,8 +86,8 @@ def trials(draw: st.DrawFn) -> Trial:
                      else [])
         for i in range(draw(st.integers(0, 4)))
     ]
-    criteria = draw(st.lists(st.builds(Criterion, kind=st.sampled_from(("inclusion", "exclusion")), text=TEXT),
-                             max_size=12))
+    criteria = draw(st.lists(st.builds(Criterion, kind=st.sampled_from(("inclusion", "exclusion")), text=TEXT,
+                                       group=st.none() | TEXT), max_size=12))
     phases = draw(st.sampled_from([[], ["NA"], ["EARLY_PHASE1"], ["PHASE1"], ["PHASE1", "PHASE2"], ["PHASE2"],
                                    ["PHASE2", "PHASE3"], ["PHASE3"], ["PHASE4"]]))
     min_age = draw(st.none() | st.builds(Age, value=st.integers(0, 30), unit=st.sampled_from(("years", "months"))))
@@ -167,6 +167,9 @@ def test_every_valid_model_gives_valid_fhir_and_r5_keeps_identity(trial: Trial) 
     criteria = [c for g in groups for c in g.get("characteristic", [])
                 if "valueBoolean" in c and "coding" not in c["code"]]
     assert len(criteria) == len(trial.eligibility.criteria)
+    groups = [[e["valueString"] for e in c.get("extension", []) if e["url"].endswith("/criterion-group")]
+              for c in criteria]
+    assert groups == [[c.group] if c.group else [] for c in trial.eligibility.criteria]
 
 
 def test_fhir_unicode_whitespace() -> None:

@@ -240,6 +240,13 @@ class Criterion(Part):
 
     kind: Literal["inclusion", "exclusion"]
     text: str
+    group: str | None = Field(
+        None,
+        description="The sub-heading the criterion stands under, as the registry wrote it without its colon "
+        "('For adolescent participants', 'Part A'), or the qualifier of its heading ('Cohort A1' from 'Inclusion "
+        "criteria specific to Cohort A1'); two levels are joined with ' / ' ('PATIENT CHARACTERISTICS / Age'). "
+        "None: the criterion applies to every participant.",
+    )
 
 
 class Eligibility(Part):

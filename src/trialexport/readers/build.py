@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from trialexport.diagnostics import Diagnostic, error, warning
+from trialexport.diagnostics import Diagnostic, error, info, warning
 from trialexport.model import Trial
 
 
@@ -49,7 +49,9 @@ def finalize(
 
         criteria, notes = parse_criteria(elig["criteria_text"])
         elig["criteria"] = criteria
-        diags.extend(warning("READ-CRITERIA", n, path="eligibility.criteria_text") for n in notes)
+        diags.extend((warning if n.severity == "warning" else info)("READ-CRITERIA", n.text,
+                                                                    path="eligibility.criteria_text")
+                     for n in notes)
     for _attempt in range(3):
         try:
             return Trial.model_validate(data), diags

@@ -49,7 +49,8 @@ def criteria(ctx: Ctx) -> list[CriterionSpec]:
         kind = criteria_kinds()[crit.kind]
         counts[crit.kind] = counts.get(crit.kind, 0) + 1
         key = f"{kind['prefix']}{counts[crit.kind]:02d}"
-        out.append(CriterionSpec(key, crit.kind, ctx.text(crit.text, f"eligibility.criteria[{i}].text")))
+        group = ctx.text(crit.group, f"eligibility.criteria[{i}].group") if crit.group else None
+        out.append(CriterionSpec(key, crit.kind, ctx.text(crit.text, f"eligibility.criteria[{i}].text"), group))
     return out
 
 
@@ -68,7 +69,7 @@ def _eligibility(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[ItemS
         kind = criteria_kinds()[c.kind]
         aliases: list[Alias] = [(alias_context("iecat"), kind["iecat"]), (alias_context("nci"), kind["nci"])]
         items.append(ItemSpec(f"IT.ELIG.{c.key}", f"{kind['name']} {c.key}", "text", question=c.text,
-                              codelist="CL.NY", aliases=aliases))
+                              description=c.group, codelist="CL.NY", aliases=aliases))
     for m in odm_table("methods"):
         keys = {k: [c.key for c in crits if c.kind == k] for k in criteria_kinds()}
         desc = m["description"].format(**{k: ", ".join(v) or "none" for k, v in keys.items()})

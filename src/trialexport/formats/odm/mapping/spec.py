@@ -109,6 +109,7 @@ class CriterionSpec:
     key: str  # IN01 / EX03
     kind: str
     text: str
+    group: str | None = None  # the sub-heading it stands under (ItemDef Description)
 
 
 @dataclass(slots=True)

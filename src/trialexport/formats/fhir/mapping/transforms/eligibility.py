@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from trialexport.mapkit import crosswalk
 from trialexport.mapkit.transforms import Call
 
+from .. import tables
 from .base import JSON, concept, fixed_concept, transform
 
 if TYPE_CHECKING:
@@ -54,4 +55,10 @@ def _boolean_characteristic(ctx: Context, value: bool, call: Call) -> JSON:
 
 @transform("criterion")
 def _criterion(ctx: Context, value: dict[str, str], call: Call) -> JSON:
-    return {"code": {"text": value["text"]}, "valueBoolean": True, "exclude": value["kind"] == "exclusion"}
+    """A criterion as a characteristic; its group (sub-heading) in the extension named by the row argument."""
+    out: dict[str, Any] = {}
+    if value.get("group"):
+        url, value_type = tables.extensions()[call.row.arg]
+        out["extension"] = [{"url": url, f"value{(value_type or 'string').capitalize()}": value["group"]}]
+    out.update({"code": {"text": value["text"]}, "valueBoolean": True, "exclude": value["kind"] == "exclusion"})
+    return out
