@@ -10,7 +10,7 @@ from trialexport.mapkit.transforms import Call
 from .base import JSON, concept, fixed_concept, transform
 
 if TYPE_CHECKING:
-    from ..engine import Context
+    from ..context import Context
 
 
 @transform("eligibility_name")
