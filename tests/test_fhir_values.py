@@ -93,13 +93,18 @@ def test_seed_page_values(seed_trial, version):
     if version == "r5":
         assert codes(study["progressStatus"][0]["state"]) == ["completed"]
         assert study["status"] == "active"
-        assert [codes(p["role"]) for p in study["associatedParty"]] == [["lead-sponsor"], ["collaborator"]]
+        # the seed page's responsible party is the sponsor: a responsible-party entry naming the lead sponsor
+        assert [codes(p["role"]) for p in study["associatedParty"]] == [["lead-sponsor"], ["collaborator"],
+                                                                        ["responsible-party"]]
+        assert study["associatedParty"][2]["party"] == study["associatedParty"][0]["party"]
         assert study["recruitment"]["targetNumber"] == 16
     else:
         assert study["status"] == "completed"
         assert study["sponsor"]["display"].startswith("Yan'an")
-        (collab,) = ext(study, "associatedParty")
+        collab, responsible = ext(study, "associatedParty")
         assert codes(sub(collab, "role")) == ["collaborator"]
+        assert codes(sub(responsible, "role")) == ["responsible-party"]
+        assert sub(responsible, "classifier") == [{"text": "SPONSOR"}]
         assert study["enrollment"][0]["reference"] == bundle["entry"][2]["fullUrl"]
 
 

@@ -185,7 +185,9 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
             items: Any = _NO_SOURCE
         else:
             items = iter_values(data, step.source)
-            if not items:
+            if not items and step.others and "[]" not in step.source:
+                items = _NO_SOURCE  # the first source is absent, a further one may not be (a maximum age alone)
+            elif not items:
                 continue
             if step.aggregate:
                 items = [((), [v for _, v in items])]

@@ -21,11 +21,11 @@ def _identifier(ctx: Context, value: str, call: Call) -> JSON:
     return {"use": call.row.arg, "system": tables.fixed(call.row.codes, ctx.version)[0], "value": value}
 
 
-def _secondary(value: dict[str, str]) -> dict[str, Any]:
+def _secondary(value: dict[str, str], use: str = "secondary") -> dict[str, Any]:
     out: dict[str, Any] = {}
     if value.get("link"):
         out["extension"] = [extension("identifier-link", value["link"])]
-    out["use"] = "secondary"
+    out["use"] = use
     if value.get("type"):
         out["type"] = {"text": value["type"]}
     out["value"] = value["id"]
@@ -37,7 +37,7 @@ def _org_identifier(ctx: Context, value: tuple[dict[str, str] | None, dict[str, 
     ident, org = value
     if not ident:
         return None
-    out = _secondary(ident)
+    out = _secondary(ident, "usual")  # the sponsor's own id for the study
     if org:
         out["assigner"] = org_ref(ctx, org, "identification.organization")
     return out

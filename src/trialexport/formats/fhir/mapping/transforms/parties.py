@@ -66,10 +66,19 @@ def _party_responsible(ctx: Context, value: tuple[dict[str, str] | None, list[di
                        call: Call) -> JSON:  # fmt: skip
     party, officials = value[0] or {}, value[1] or []
     kind = party.get("type")
-    if not kind or (crosswalk.known("party_role", kind) and not crosswalk.lookup("party_role", kind, "fhir_r5")):
-        return None  # SPONSOR: the lead sponsor is the responsible party
-    name = party.get("investigator_full_name")
+    if not kind:
+        return None
     out: dict[str, Any] = {}
+    if crosswalk.known("party_role", kind) and not crosswalk.lookup("party_role", kind, "fhir_r5"):  # SPONSOR
+        lead = (ctx.data.get("sponsors") or {}).get("lead_sponsor")
+        if lead:
+            out["name"] = lead["name"]
+        out["role"] = fixed_concept(ctx, call.row.codes)
+        out["classifier"] = [role(ctx, kind, "sponsors.responsible_party.type")]
+        if lead:
+            out["party"] = org_ref(ctx, lead, "sponsors.lead_sponsor")
+        return out
+    name = party.get("investigator_full_name")
     if name:
         out["name"] = name
     out["role"] = fixed_concept(ctx, call.row.codes)

@@ -107,7 +107,10 @@ def _goal(ctx: Context, value: dict[str, str], call: Call) -> JSON:
 
 
 def _intervention_action(ctx: Context, iv: dict[str, Any], aid: str, path: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": aid, "linkId": aid, "title": iv["name"]}
+    out: dict[str, Any] = {}
+    if iv.get("other_names"):
+        out["extension"] = [extension("other-name", n) for n in iv["other_names"]]
+    out.update(id=aid, linkId=aid, title=iv["name"])
     if iv.get("description"):
         out["description"] = iv["description"]
     if iv.get("other_names"):
