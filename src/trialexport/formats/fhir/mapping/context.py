@@ -27,6 +27,7 @@ class Context(MapContext):
     homes: dict[Any, dict[str, Any]] = field(default_factory=dict)  # engine._place: target kind (, item) -> resource
     holes: list[list[Any]] = field(default_factory=list)  # engine._place: lists padded with None, compacted at the end
     keys: dict[int, str] = field(default_factory=dict)  # id(resource) -> identity text added to its content id
+    shared_refs: list[dict[str, Any]] = field(default_factory=list)  # References to shared resources (re-pointed)
 
     def resource_id(self, kind: str, idx: tuple[int, ...] = (), key: str = "") -> str:
         """The id of a resource of ``kind`` (item ``idx``); shared kinds get their content id at the end of the run."""
@@ -60,6 +61,8 @@ class Context(MapContext):
         out: dict[str, Any] = {"reference": self.full_url(res["resourceType"], res["id"])}
         if display:
             out["display"] = display
+        if tables.kinds()[kind].shared:
+            self.shared_refs.append(out)  # its resource gets a content id at the end of the run
         return out
 
 

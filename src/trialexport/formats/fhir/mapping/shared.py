@@ -4,7 +4,7 @@ At the end of a run every resource of a ``shared`` kind (``resources.csv``) gets
 ``<type>-<first 16 hex digits of the SHA-1 of its content>`` (plus an identity text a transform may add, e.g. an
 official's affiliation, so two people of the same name stay apart): the same sponsor, facility or person gets the
 same id in every study, so a server that receives ``PUT Organization/<id>`` twice keeps one copy. Resources of the
-same content merge into one; every reference to the old fullUrl is rewritten.
+same content merge into one; every Reference made to them (:attr:`Context.shared_refs`) is re-pointed.
 """
 
 from __future__ import annotations
@@ -49,21 +49,6 @@ def assign(ctx: Context, slots: list[tuple[int, ...]]) -> list[dict[str, Any]]:
         if res["id"] not in seen:
             seen[res["id"]] = res
             out.append(res)
-    if moved:
-        for res in out:
-            _rewrite(res, moved)
+    for ref in ctx.shared_refs:
+        ref["reference"] = moved.get(ref["reference"], ref["reference"])
     return out
-
-
-def _rewrite(node: Any, moved: dict[str, str]) -> None:
-    if isinstance(node, dict):
-        ref = node.get("reference")
-        if isinstance(ref, str) and ref in moved:
-            node["reference"] = moved[ref]
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                _rewrite(value, moved)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, (dict, list)):
-                _rewrite(item, moved)

@@ -64,8 +64,38 @@ def _check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) ->
             found.append(error("FHIR-EXTENSION", message, path=where))
 
 
+def _suspect(node: Any) -> bool:
+    """Whether ``node`` breaks a rule somewhere: a quick walk without paths (most documents break none); the findings
+    are then made with their paths by :func:`project_rule_errors`."""
+    scratch: list[Diagnostic] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in ("extension", "modifierExtension"):
+                for ext in item.get(key) or ():
+                    if isinstance(ext, dict):
+                        _check_extension(ext, "", scratch)
+            if scratch:
+                return True
+            for value in item.values():
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+                elif isinstance(value, str) and len(value) > MAX_STRING:
+                    return True
+        else:
+            for value in item:
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+                elif isinstance(value, str) and len(value) > MAX_STRING:
+                    return True
+    return False
+
+
 def project_rule_errors(doc: Any) -> list[Diagnostic]:
     """``FHIR-STRING-LIMIT`` and ``FHIR-EXTENSION`` findings of a resource or Bundle (JSON pointers into ``doc``)."""
+    if not _suspect(doc):
+        return []
     found: list[Diagnostic] = []
     stack: list[tuple[Any, str]] = [(doc, "")]
     while stack:

@@ -192,13 +192,15 @@ def _reference(ctx: Context, value: Any, call: Call) -> JSON:
 
 @transform("site")
 def _site(ctx: Context, value: dict[str, Any], call: Call) -> JSON:
-    out: dict[str, Any] = {}
+    display = site_name(value.get("facility"), value.get("city"), call.idx[0] + 1)
+    ref = ctx.ref("Location[]", call.idx, display=display)  # the same dict: its target gets a content id later
     if value.get("status"):
         status = concept(ctx, "overall_status", value["status"], call.path + ".status", column="fhir_r5")
-        out["extension"] = [extension("site-recruitment-status", status)]
-    display = site_name(value.get("facility"), value.get("city"), call.idx[0] + 1)
-    out.update(ctx.ref("Location[]", call.idx, display=display))
-    return out
+        rest = dict(ref)
+        ref.clear()
+        ref["extension"] = [extension("site-recruitment-status", status)]
+        ref.update(rest)
+    return ref
 
 
 @transform("position")
