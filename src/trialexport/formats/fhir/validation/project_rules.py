@@ -51,10 +51,11 @@ def _check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) ->
     parts = {p[0]: p[1] for p in d.parts}
     if _value_keys(ext):
         found.append(error("FHIR-EXTENSION", f"extension {d.name} is complex: no value[x] allowed", path=path))
-    for i, sub in enumerate(ext.get("extension", [])):
+    subs = ext.get("extension")
+    for i, sub in enumerate(subs if isinstance(subs, list) else []):
         key = sub.get("url") if isinstance(sub, dict) else None
         where = f"{path}/extension/{i}"
-        if key not in parts:
+        if not isinstance(key, str) or key not in parts:
             found.append(error("FHIR-EXTENSION", f"extension {d.name} defines no part {key!r}", path=where))
             continue
         want = f"value{parts[key][0].upper()}{parts[key][1:]}"
@@ -73,7 +74,8 @@ def _suspect(node: Any) -> bool:
         item = stack.pop()
         if isinstance(item, dict):
             for key in ("extension", "modifierExtension"):
-                for ext in item.get(key) or ():
+                exts = item.get(key)
+                for ext in exts if isinstance(exts, list) else ():
                     if isinstance(ext, dict):
                         _check_extension(ext, "", scratch)
             if scratch:
@@ -103,7 +105,7 @@ def project_rule_errors(doc: Any) -> list[Diagnostic]:
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, (dict, list)):
-                    if key == "extension" or key == "modifierExtension":
+                    if key in ("extension", "modifierExtension") and isinstance(value, list):
                         for i, ext in enumerate(value):
                             if isinstance(ext, dict):
                                 _check_extension(ext, f"{path}/{key}/{i}", found)
