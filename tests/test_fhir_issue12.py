@@ -205,3 +205,23 @@ def test_20_same_sponsor_same_organization_across_studies(all_trials, version):
     tx = map_bundle(all_trials["NCT05952557"], version, "transaction")[0]
     urls = [e["request"]["url"] for e in tx["entry"]]
     assert len(urls) == len(set(urls))  # shared Locations appear once
+
+
+@pytest.mark.parametrize("version", ["r5", "r4"])
+def test_matrix_findings_n2_n3_n6(all_trials, version):
+    # N2 NCT06201611: maximumAge '18 Years', no minimum -> an age characteristic with valueRange.high only
+    (group,) = resources(bundle(all_trials, "NCT06201611", version), "Group")
+    (age,) = [c for c in group["characteristic"] if c["code"].get("coding", [{}])[0].get("code") == "30525-0"]
+    assert age["valueRange"] == {"high": {"value": 18, "unit": "years", "system": "http://unitsofmeasure.org",
+                                          "code": "a"}}
+    # N3 NCT03064438: time frame 'Baseline; Weeks 2, 4, 8, and 12' is due at week 12, not week 2
+    (plan,) = resources(bundle(all_trials, "NCT03064438", version), "PlanDefinition")
+    dues = {t["extension"][0]["valueString"]: (t["due"]["value"], t["due"]["code"])
+            for g in plan["goal"] for t in g.get("target", []) if "due" in t}
+    assert dues["Baseline; Weeks 2, 4, 8, and 12"] == (12, "wk")
+    # N6 NCT02960672 (R4): no overall official; the responsible party 'Ying Jiang' is the principal investigator
+    if version == "r4":
+        b = bundle(all_trials, "NCT02960672", "r4")
+        study = b["entry"][0]["resource"]
+        role = resolve(b, study["principalInvestigator"])
+        assert resolve(b, role["practitioner"])["name"] == [{"text": "Ying Jiang"}]

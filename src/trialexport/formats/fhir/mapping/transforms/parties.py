@@ -130,10 +130,13 @@ def _party_flag(ctx: Context, value: Any, call: Call) -> JSON:
 
 
 @transform("first_pi")
-def _first_pi(ctx: Context, value: list[dict[str, str]], call: Call) -> JSON:
-    for i, off in enumerate(value):
+def _first_pi(ctx: Context, value: tuple[list[dict[str, str]] | None, dict[str, str] | None], call: Call) -> JSON:
+    for i, off in enumerate(value[0] or []):
         if off.get("role") == "PRINCIPAL_INVESTIGATOR":
             return ctx.ref(call.row.arg, (i,), display=off.get("name"))
+    party = value[1] or {}
+    if party.get("type") == "PRINCIPAL_INVESTIGATOR":  # the PI is named only as the responsible party
+        return ctx.ref("ResponsibleRole", display=party.get("investigator_full_name"))
     return None
 
 
