@@ -75,7 +75,9 @@ XHTML_LICENSE = (
 )
 W3C_FILES = {"xml.xsd", "xlink.xsd", "xmldsig-core-schema.xsd"}
 # Folders under schemas/ that this script owns (other project schemas may sit next to them).
-MANAGED = ("fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0", "licenses")
+MANAGED = ("fhir-r5", "fhir-r4", "fhir-extensions", "odm-1.3.2", "odm-2.0", "licenses")
+#: HL7 core extensions the FHIR outputs use, vendored from the R4 definitions package (``fhir-extensions/``).
+HL7_EXTENSIONS = ("data-absent-reason",)
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,11 @@ def fetch() -> list[Vendored]:
                 r4_definitions["package/package.json"],
             )
         )
+        for name in HL7_EXTENSIONS:  # HL7 extension definitions the FHIR outputs use (checked by tests)
+            inner = f"package/StructureDefinition-{name}.json"
+            files.append(Vendored(f"fhir-extensions/StructureDefinition-{name}.json", "hl7.fhir.r4.examples", "4.0.1",
+                                  inner, FHIR_R5_LICENSE.replace("package.json", "R4 package.json"),
+                                  r4_definitions[inner]))
 
         wheel = _pip_download("odmlib==0.2.1", tmpdir)
         with zipfile.ZipFile(io.BytesIO(wheel.read_bytes())) as zf:

@@ -99,12 +99,17 @@ def test_invalid_bundle_raises(seed_trial, monkeypatch):
 
 @pytest.mark.parametrize("version", ["r5", "r4"])
 def test_fullurls_are_uuid5_of_the_study_url(seed_trial, version):
+    """Study resources: uuid5 of the study URL; resources shared across studies: of the project's base URL."""
     import uuid
 
     bundle, _ = map_bundle(seed_trial, version)
+    shared = {"Organization", "Location", "Practitioner"}
     for entry in bundle["entry"]:
         res = entry["resource"]
-        name = f"https://clinicaltrials.gov/study/NCT04318600/{res['resourceType']}/{res['id']}"
+        if res["resourceType"] in shared:
+            name = f"https://trialexport.org/fhir/{res['resourceType']}/{res['id']}"
+        else:
+            name = f"https://clinicaltrials.gov/study/NCT04318600/{res['resourceType']}/{res['id']}"
         assert entry["fullUrl"] == f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 

@@ -18,11 +18,16 @@ PHASE = {"NA": "n-a", "EARLY_PHASE1": "early-phase-1", "PHASE1": "phase-1", "PHA
          "PHASE4": "phase-4", "PHASE1|PHASE2": "phase-1-phase-2", "PHASE2|PHASE3": "phase-2-phase-3"}  # fmt: skip
 SEVCO = {"INTERVENTIONAL": "SEVCO:01001", "OBSERVATIONAL": "SEVCO:01002", "RANDOMIZED": "SEVCO:01003",
          "NON_RANDOMIZED": "SEVCO:01005", "PARALLEL": "SEVCO:01011", "CROSSOVER": "SEVCO:01012",
-         "PARTICIPANT": "SEVCO:01060", "CARE_PROVIDER": "SEVCO:01061", "OUTCOMES_ASSESSOR": "SEVCO:01062"}  # fmt: skip
+         "PARTICIPANT": "SEVCO:01060", "CARE_PROVIDER": "SEVCO:01061", "OUTCOMES_ASSESSOR": "SEVCO:01062",
+         # R5 study-design (SEVCO) concepts for observational designs: Case control design, Family study design,
+         # Ecological design, Cross sectional data collection
+         "CASE_CONTROL": "SEVCO:01013", "FAMILY_BASED": "SEVCO:01020", "ECOLOGIC_OR_COMMUNITY": "SEVCO:01044",
+         "CROSS_SECTIONAL": "SEVCO:01027"}  # fmt: skip
 R5_STATE = {"COMPLETED": "completed", "WITHDRAWN": "withdrawn", "RECRUITING": "recruiting", "TERMINATED": "terminated",
             "ACTIVE_NOT_RECRUITING": "active-but-not-recruiting"}  # fmt: skip
-R4_STATUS = {"COMPLETED": "completed", "WITHDRAWN": "withdrawn", "RECRUITING": "active", "UNKNOWN": "in-review",
-             "ACTIVE_NOT_RECRUITING": "closed-to-accrual"}  # fmt: skip
+R4_STATUS = {"COMPLETED": "completed", "WITHDRAWN": "withdrawn", "RECRUITING": "active",
+             "ACTIVE_NOT_RECRUITING": "closed-to-accrual"}  # fmt: skip (UNKNOWN: no R4 code, data-absent-reason)
+NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 UCUM = {"Year": "a", "Month": "mo", "Week": "wk", "Day": "d"}
 
 
@@ -34,9 +39,10 @@ def by_type(bundle: dict, rtype: str) -> list[dict]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
 
 
-def codes(concepts: list[dict] | dict | None) -> list[str]:
+def codes(concepts: list[dict] | dict | None, nci: bool = False) -> list[str]:
+    """The codes of the concepts: FHIR codings, or (``nci``) the NCI Thesaurus second codings."""
     items = concepts if isinstance(concepts, list) else [concepts] if concepts else []
-    return [c["code"] for cc in items for c in cc.get("coding", [])]
+    return [c["code"] for cc in items for c in cc.get("coding", []) if (c["system"] == NCIT) == nci]
 
 
 def criteria(group: dict) -> list[dict]:
@@ -87,17 +93,22 @@ def test_seed_page_values(seed_trial, version):
     if version == "r5":
         assert codes(study["progressStatus"][0]["state"]) == ["completed"]
         assert study["status"] == "active"
-        assert [codes(p["role"]) for p in study["associatedParty"]] == [["lead-sponsor"], ["collaborator"]]
+        # the seed page's responsible party is the sponsor: a responsible-party entry naming the lead sponsor
+        assert [codes(p["role"]) for p in study["associatedParty"]] == [["lead-sponsor"], ["collaborator"],
+                                                                        ["responsible-party"]]
+        assert study["associatedParty"][2]["party"] == study["associatedParty"][0]["party"]
         assert study["recruitment"]["targetNumber"] == 16
     else:
         assert study["status"] == "completed"
         assert study["sponsor"]["display"].startswith("Yan'an")
-        (collab,) = ext(study, "associatedParty")
+        collab, responsible = ext(study, "associatedParty")
         assert codes(sub(collab, "role")) == ["collaborator"]
+        assert codes(sub(responsible, "role")) == ["responsible-party"]
+        assert sub(responsible, "classifier") == [{"text": "SPONSOR"}]
         assert study["enrollment"][0]["reference"] == bundle["entry"][2]["fullUrl"]
 
 
-GROUP_URL = "https://trialexport.invalid/fhir/StructureDefinition/criterion-group"
+GROUP_URL = "https://trialexport.org/fhir/StructureDefinition/criterion-group"  # the project's own extension
 
 
 @pytest.mark.parametrize("version", ["r5", "r4"])
@@ -150,7 +161,8 @@ def test_corpus_study_values(corpus_trials, nct, version):
     info = design_mod.get("designInfo", {})
     values = [design_mod["studyType"], info.get("allocation"), info.get("interventionModel"),
               info.get("observationalModel"), info.get("timePerspective"), info.get("maskingInfo", {}).get("masking"),
-              *info.get("maskingInfo", {}).get("whoMasked", [])]  # fmt: skip
+              *info.get("maskingInfo", {}).get("whoMasked", []),
+              src["eligibilityModule"].get("samplingMethod")]  # fmt: skip
     design = study["studyDesign" if version == "r5" else "category"]
     assert [d["text"] for d in design] == [v for v in values if v]
     assert codes(design) == [SEVCO[v] for v in values if v in SEVCO]
@@ -159,9 +171,15 @@ def test_corpus_study_values(corpus_trials, nct, version):
         assert codes(study["progressStatus"][0]["state"]) == ([R5_STATE[status]] if status in R5_STATE else [])
         assert study["progressStatus"][0]["state"]["text"] == status
     else:
-        last = src["statusModule"].get("lastKnownStatus")
-        assert study["status"] == (R4_STATUS[last] if status == "UNKNOWN" and last else R4_STATUS[status])
-        assert ext(study, "progressStatus")[0]["extension"][0]["valueCodeableConcept"]["text"] == status
+        if status in R4_STATUS:
+            assert study["status"] == R4_STATUS[status] and "_status" not in study
+        else:  # no R4 code says it: the element is absent for a reason, never a guessed state
+            assert "status" not in study
+            assert study["_status"]["extension"] == [
+                {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]
+        state = ext(study, "progressStatus")[0]["extension"][0]["valueCodeableConcept"]
+        assert state["text"] == status
+        assert codes(state) == ([R5_STATE[status]] if status in R5_STATE else [])  # R5 codes in R4 too
     if src["statusModule"].get("whyStopped"):
         stopped = study["whyStopped" if version == "r5" else "reasonStopped"]
         assert stopped["text"] == src["statusModule"]["whyStopped"]
@@ -196,12 +214,11 @@ def test_corpus_study_values(corpus_trials, nct, version):
         assert parties.count(["collaborator"]) == n_collab
 
     sites = src.get("contactsLocationsModule", {}).get("locations", [])
-    locations = by_type(bundle, "Location")
-    assert len(locations) == len(sites) == len(study.get("site", []))
-    assert [loc["id"] for loc in locations] == [f"{nct.lower()}-site-{i + 1}" for i in range(len(sites))]
-    assert [loc.get("address", {}).get("city") for loc in locations] == [s.get("city") for s in sites]
-    urls = {e["fullUrl"] for e in bundle["entry"]}
-    assert all(ref["reference"] in urls for ref in study.get("site", []))
+    assert len(study.get("site", [])) == len(sites)
+    by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    located = [by_url[ref["reference"]] for ref in study.get("site", [])]
+    assert [loc.get("address", {}).get("city") for loc in located] == [s.get("city") for s in sites]
+    assert all(loc["resourceType"] == "Location" and "status" not in loc for loc in located)
 
     mods = src.get("outcomesModule", {})
     outcomes = [o for key in ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes") for o in mods.get(key, [])]
@@ -215,7 +232,9 @@ def test_corpus_study_values(corpus_trials, nct, version):
         if not tf:
             continue
         target = goal["target"][0]
-        assert target["detailCodeableConcept"]["text"] == tf
+        assert "detailCodeableConcept" not in target  # the target value, not a time frame
+        assert target["extension"] == [{"url": "https://trialexport.org/fhir/StructureDefinition/time-frame",
+                                        "valueString": tf}]
         number = re.search(r"\d+", tf)
         if "due" in target:
             assert target["due"]["system"] == "http://unitsofmeasure.org" and number

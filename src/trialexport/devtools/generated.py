@@ -4,7 +4,8 @@ In a source checkout (the folder holding ``pyproject.toml``, ``mappings/`` and `
 
 - ``schemas/trial-model.schema.json``: the model's JSON Schema (from :mod:`trialexport.model`);
 - ``docs/mapping.md``: the crosswalk document (from the checkout's ``mappings/``);
-- ``fixtures/README.md``: the fixture catalogue (from ``fixtures/cases.csv``).
+- ``fixtures/README.md``: the fixture catalogue (from ``fixtures/cases.csv``);
+- ``mappings/fhir/package/``: the project's FHIR package (from the FHIR mapping tables, :mod:`.fhir_package`).
 
 Outside a checkout (an installed wheel) only the packaged model schema is checked.
 """
@@ -62,6 +63,11 @@ def _generators(root: Path | None) -> dict[Path, Callable[[], str]]:
         root / "docs" / "mapping.md": lambda: mapping_markdown(root / "mappings"),
         root / "docs" / "diagnostics.md": diagnostics_markdown,
     }
+    from .fhir_package import package_files
+
+    folder = root / "mappings" / "fhir" / "package"
+    for name, text in package_files().items():
+        gens[folder / name] = lambda text=text: text  # type: ignore[misc]
     if (root / "fixtures" / "cases.csv").exists():
         gens[root / "fixtures" / "README.md"] = lambda: fixtures_markdown(root / "fixtures")
     return gens

@@ -33,21 +33,25 @@ def _spellings() -> dict[str, str]:
 @cache
 def _pattern() -> re.Pattern[str]:
     words = "|".join(sorted(_spellings(), key=len, reverse=True))
-    return re.compile(rf"(?:(?P<n1>\d+(?:\.\d+)?)\s*-?\s*(?P<u1>{words})s?\b"
-                      rf"|\b(?P<u2>{words})s?\s+(?P<n2>\d+(?:\.\d+)?)\b)", re.IGNORECASE)  # fmt: skip
+    number = r"\d+(?:\.\d+)?"
+    # "Weeks 2, 4, 8, and 12", "Weeks 4-12"; a number with its own unit ("Week 12 and 24 months") ends the series
+    series = rf"{number}(?:\s*(?:,\s*and|,|and|-|to|through)\s*{number}(?!\s*-?\s*(?:{words})))*"
+    return re.compile(rf"(?:(?P<n1>{number})\s*-?\s*(?P<u1>{words})s?\b"
+                      rf"|\b(?P<u2>{words})s?\s+(?P<n2>{series})\b)", re.IGNORECASE)  # fmt: skip
 
 
 def latest_point(text: str) -> tuple[int | float, str] | None:
     """``(amount, unit)`` of the latest point a time-frame text names, or ``None`` if none parses.
 
-    A goal is due at the end of its time frame, so ``Day 1 to Day 28`` gives ``(28, "days")``.
+    A goal is due at the end of its time frame, so ``Day 1 to Day 28`` gives ``(28, "days")`` and
+    ``Weeks 2, 4, 8, and 12`` gives ``(12, "weeks")``.
     """
     best: tuple[float, int | float, str] | None = None
     for m in _pattern().finditer(text):
-        number = m["n1"] or m["n2"]
         unit = _spellings()[(m["u1"] or m["u2"]).lower()]
-        value: int | float = float(number) if "." in number else int(number)
-        length = value * int(units()[unit]["minutes"])
-        if best is None or length > best[0]:
-            best = (length, value, unit)
+        for number in re.findall(r"\d+(?:\.\d+)?", m["n1"] or m["n2"]):  # a unit before a series: every point
+            value: int | float = float(number) if "." in number else int(number)
+            length = value * int(units()[unit]["minutes"])
+            if best is None or length > best[0]:
+                best = (length, value, unit)
     return None if best is None else (best[1], best[2])

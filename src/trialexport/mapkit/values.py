@@ -1,9 +1,12 @@
-"""Value helpers every format needs, written once: telecom text, site names, other names, MeSH matching."""
+"""Value helpers every format needs, written once: telecom text, site names, other names, MeSH ids and matching."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
+
+from .tables import load_table
 
 
 def phone_text(phone: str | None, ext: str | None) -> str | None:
@@ -41,3 +44,41 @@ def match_mesh(names: Iterable[str], meshes: Sequence[Any]) -> tuple[list[tuple[
             used.add(get(m, "id"))
         pairs.append((name, m))
     return pairs, [m for m in meshes if get(m, "id") not in used]
+
+
+@cache
+def _mesh_short_below() -> dict[str, int]:
+    return {r["prefix"]: int(r["short_below"]) for r in load_table("crosswalks", "mesh_ui.csv")}
+
+
+def mesh_id(ui: str) -> str:
+    """A MeSH unique identifier in NLM's own form: ``D000003920`` -> ``D003920`` (``mappings/crosswalks/mesh_ui.csv``).
+
+    Only zero-padded 10-character UIs whose number predates NLM's 10-character UIs are shortened; others stay as given.
+    """
+    if len(ui) == 10 and ui[1:4] == "000" and ui[4:].isdigit():
+        limit = _mesh_short_below().get(ui[0])
+        if limit is not None and int(ui[4:]) < limit:
+            return ui[0] + ui[4:]
+    return ui
+
+
+@cache
+def _name_words() -> frozenset[str]:
+    return frozenset(r["word"] for r in load_table("crosswalks", "person_name_words.csv"))
+
+
+def _person_key(name: str) -> tuple[str, str] | None:
+    head = name.split("(")[0].split(",")[0]
+    words = [w.strip(".").casefold() for w in head.replace(".", ". ").split()]
+    words = [w for w in words if w and w not in _name_words()]
+    if not words:
+        return None
+    return words[-1], words[0][0]
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two registry spellings name one person: same family name and first initial, titles and degrees aside
+    (``Kevin F Gibson, MD`` / ``Kevin F. Gibson``; ``Rox Anderson, MD`` / ``Richard Rox Anderson, MD``)."""
+    ka, kb = _person_key(a), _person_key(b)
+    return ka is not None and ka == kb

@@ -15,6 +15,7 @@ from typing import Any
 from trialexport.diagnostics import Diagnostic, warning
 from trialexport.mapkit.pathexpr import compile_path, concrete
 from trialexport.mapkit.tables import load_table
+from trialexport.mapkit.values import mesh_id
 from trialexport.model import Trial, check_partial_date
 
 from .build import finalize
@@ -56,7 +57,13 @@ def _age(value: Any) -> dict[str, Any]:
     return {"value": int(m.group(1)), "unit": m.group(2).lower() + "s"}
 
 
-TRANSFORMS = {"": None, "partial_date": _partial_date, "date_struct": _date_struct, "age": _age}
+def _mesh_id(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Reject(f"expected a MeSH id (text), got {value!r}")
+    return mesh_id(value)
+
+
+TRANSFORMS = {"": None, "partial_date": _partial_date, "date_struct": _date_struct, "age": _age, "mesh_id": _mesh_id}
 
 
 @dataclass(slots=True)

@@ -4,86 +4,32 @@ Rows are applied in table order. A row's first source drives iteration (one call
 list item, with its indices); the transform turns the value into FHIR JSON; the target
 path places it: ``[]`` takes the next source index, ``[+]`` appends (a list result is
 spliced in), a trailing ``?`` keeps an earlier value, ``@name`` wraps the value in the
-extension ``name`` of ``extensions.csv`` (R5 elements carried in R4).
+extension ``name`` of ``extensions.csv`` (R5 elements carried in R4, the project's extensions; a list result gives
+one extension per item). Resources of ``shared`` kinds get content-derived ids at the end (:mod:`.shared`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
-from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
 
 from trialexport.diagnostics import Diagnostic, info
-from trialexport.mapkit.context import MapContext
 from trialexport.mapkit.pathexpr import condition_holds, iter_values
 from trialexport.mapkit.textclean import replace_forbidden
 from trialexport.mapkit.transforms import Call, Transform
 from trialexport.model import Trial
 
-from . import tables
+from . import shared, tables
+from .context import Context, id_stem, uuid5_urn
+from .extensions import extension
+from .shapes import apply_shape
 from .transforms import TRANSFORMS
 
-
-@dataclass(kw_only=True)
-class Context(MapContext):
-    """State of one FHIR mapping run: the trial data, the resources built so far, the findings."""
-
-    version: str
-    sid: str  # id stem, e.g. "nct04318600"
-    study: str  # registry id as written, e.g. "NCT04318600"
-    resources: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
-    orgs: dict[str, dict[str, Any]] = field(default_factory=dict)  # org name -> reference
-    goal_ids: list[str] = field(default_factory=list)
-    urls: dict[tuple[str, str], str] = field(default_factory=dict)
-    homes: dict[Any, dict[str, Any]] = field(default_factory=dict)  # _place: target kind (, item) -> resource
-    holes: list[list[Any]] = field(default_factory=list)  # _place: lists padded with None, compacted at the end
-    def resource_id(self, kind: str, idx: tuple[int, ...] = (), key: str = "") -> str:
-        pattern = tables.kinds()[kind].id
-        return pattern.format(sid=self.sid, n=idx[0] + 1 if idx else "", key=key)
-
-    def resource(self, kind: str, idx: tuple[int, ...] = (), key: str = "") -> dict[str, Any]:
-        """The resource of ``kind`` (item ``idx[0]`` for list kinds), created on first use."""
-        k = tables.kinds()[kind]
-        pos = idx[0] if k.name.endswith("[]") else 0
-        slot = (k.order, pos, int(key) if key.isdigit() else 0)  # "" / "lead" first
-        res = self.resources.get(slot)
-        if res is None:
-            res = self.resources[slot] = {"resourceType": k.type, "id": self.resource_id(kind, idx, key)}
-        return res
-
-    def full_url(self, rtype: str, rid: str) -> str:
-        """``urn:uuid:`` + uuid5(NAMESPACE_URL, codes.csv ``fullurl`` pattern): stable, no randomness."""
-        url = self.urls.get((rtype, rid))
-        if url is None:
-            name = tables.fixed("fullurl", self.version)[0].format(study=self.study, type=rtype, id=rid)
-            url = self.urls[(rtype, rid)] = uuid5_urn(name)
-        return url
-
-    def ref(self, kind: str, idx: tuple[int, ...] = (), key: str = "", display: str | None = None) -> dict[str, Any]:
-        """A Reference to the resource of ``kind`` (created if needed)."""
-        res = self.resource(kind, idx, key)
-        out: dict[str, Any] = {"reference": self.full_url(res["resourceType"], res["id"])}
-        if display:
-            out["display"] = display
-        return out
-
-
-_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
-
-
-@lru_cache(maxsize=4096)  # the R4 run of a study asks for the names the R5 run just hashed
-def uuid5_urn(name: str) -> str:
-    """``urn:uuid:`` + ``uuid.uuid5(uuid.NAMESPACE_URL, name)``: the same SHA-1 digest, without UUID objects."""
-    b = bytearray(hashlib.sha1(_URL_NAMESPACE + name.encode()).digest()[:16])
-    b[6] = b[6] & 0x0F | 0x50  # version 5
-    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
-    x = b.hex()
-    return f"urn:uuid:{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+__all__ = ["Context", "id_stem", "run", "uuid5_urn"]
 
 
 def _get(data: dict[str, Any], path: str) -> Any:
@@ -113,12 +59,12 @@ class _Step:
     fields: tuple[str, ...]  # of the first source
     others: tuple[tables.Source, ...]  # further sources, read whole (no indices)
     kind: str
-    list_kind: bool
+    depth: int  # source indices that name the resource (0, 1 or 2)
     inner: tuple[tuple[str, str], ...]  # target path steps before the last
     leaf: tuple[str, str]  # the last (key, mode)
     indexed: bool  # the target path takes source indices ("[]")
     only_if_unset: bool
-    extension: tuple[str, str, str] | None  # (url, value type, sub-extension key) of the wrap
+    extension: tuple[str, str] | None  # (extension name, sub-extension key) of the wrap
 
 
 @cache
@@ -128,12 +74,9 @@ def _steps(version: str) -> tuple[_Step, ...]:
         fn = TRANSFORMS.get(row.transform)
         first = row.sources[0] if row.sources else tables.Source("")
         target = row.target
-        ext = None
-        if target.extension:
-            url, value_type = tables.extensions()[target.extension]
-            ext = (url, value_type, target.ext_key or "")
+        ext = (target.extension, target.ext_key or "") if target.extension else None
         out.append(_Step(row, fn, row.transform in TRANSFORMS.aggregate, first.path, first.fields, row.sources[1:],
-                         target.kind, target.list_kind, target.path[:-1], target.path[-1],
+                         target.kind, target.depth, target.path[:-1], target.path[-1],
                          any(mode == "[]" for _, mode in target.path), target.only_if_unset, ext))  # fmt: skip
     return tuple(out)
 
@@ -142,14 +85,18 @@ _NO_SOURCE = (((), None),)
 
 
 def _place(ctx: Context, step: _Step, idx: tuple[int, ...], value: Any) -> None:
-    home: Any = (step.kind, idx[0]) if step.list_kind else step.kind
+    depth = step.depth
+    home: Any = (step.kind, *idx[:depth]) if depth else step.kind
     node: Any = ctx.homes.get(home)
     if node is None:
-        node = ctx.homes[home] = ctx.resource(step.kind, idx[:1] if step.list_kind else ())
+        node = ctx.homes[home] = ctx.resource(step.kind, idx[:depth])
     if step.extension:
-        url, value_type, ext_key = step.extension
-        value = to_extension("", {ext_key: value} if ext_key else value, url, value_type)
-    rest = iter(idx[1:] if step.list_kind else idx) if step.indexed else None
+        name, key = step.extension
+        if isinstance(value, list):
+            value = [extension(name, {key: v} if key else v) for v in value]
+        else:
+            value = extension(name, {key: value} if key else value)
+    rest = iter(idx[depth:]) if step.indexed else None
     for key, mode in step.inner:
         if mode == "":
             node = node.setdefault(key, {})
@@ -183,55 +130,6 @@ def _slot(ctx: Context, seq: list[Any], i: int) -> int:
             ctx.holes.append(seq)
         seq.extend([None] * (i + 1 - len(seq)))
     return i
-
-
-_DATATYPES = (({"coding", "text"}, "valueCodeableConcept"), ({"reference", "display"}, "valueReference"),
-              ({"start", "end"}, "valuePeriod"))  # fmt: skip
-
-
-def to_extension(name: str, value: Any, url: str | None = None, value_type: str = "") -> dict[str, Any]:
-    """Wrap an R5-shaped value as a (nested) extension: backbone keys become sub-extension urls."""
-    if url is None:
-        url, value_type = tables.extensions()[name]
-    if isinstance(value, dict):
-        for keys, vkey in _DATATYPES:
-            if value.keys() <= keys:
-                return {"url": url, vkey: value}
-        subs: list[dict[str, Any]] = []
-        for key, item in value.items():
-            for one in item if isinstance(item, list) else [item]:
-                subs.append(to_extension(key, one, key))
-        return {"url": url, "extension": subs}
-    if isinstance(value, bool):
-        return {"url": url, "valueBoolean": value}
-    if isinstance(value, int):
-        return {"url": url, "valueUnsignedInt": value}
-    return {"url": url, f"value{(value_type or 'string').capitalize()}": value}
-
-
-def _apply_shape(node: Any, path: tuple[str, ...], rule: str) -> None:
-    if isinstance(node, list):
-        for item in node:
-            _apply_shape(item, path, rule)
-        return
-    if not isinstance(node, dict):
-        return
-    key = path[0]
-    if len(path) > 1:
-        child = node.get(key)
-        if child is not None:
-            _apply_shape(child, path[1:], rule)
-            _apply_shape(child, path, rule)  # self-nesting elements (action.action)
-        return
-    if key not in node:
-        return
-    if rule == "drop":
-        del node[key]
-    elif rule == "list":
-        if not isinstance(node[key], list):
-            node[key] = [node[key]]
-    elif rule.startswith("rename:"):
-        node[rule[7:]] = node.pop(key)
 
 
 # R4 strings (pattern ^[ \r\n\t\S]+$) also refuse whitespace other than space/tab/CR/LF.
@@ -272,12 +170,6 @@ def _clean_text(ctx: Context, node: Any, path: str) -> Any:
     return node
 
 
-def id_stem(study: str) -> str:
-    """FHIR id stem of a study id: lower case, unsafe characters as ``-``, at most 40 characters."""
-    out = "".join(c if c.isalnum() or c in "-." else "-" for c in study.lower()).strip("-.")
-    return (out or "study")[:40]
-
-
 def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], list[Diagnostic]]:
     """Map ``trial`` to ``(fullUrl, resource)`` pairs of ``version`` (bundle order) and the mapping warnings."""
     study = trial.study_id or "study"
@@ -293,7 +185,9 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
             items: Any = _NO_SOURCE
         else:
             items = iter_values(data, step.source)
-            if not items:
+            if not items and step.others and "[]" not in step.source:
+                items = _NO_SOURCE  # the first source is absent, a further one may not be (a maximum age alone)
+            elif not items:
                 continue
             if step.aggregate:
                 items = [((), [v for _, v in items])]
@@ -315,9 +209,9 @@ def run(trial: Trial, version: str) -> tuple[list[tuple[str, dict[str, Any]]], l
                 _place(ctx, step, idx, out)
     for seq in ctx.holes:  # indices no row filled
         seq[:] = [v for v in seq if v is not None]
-    resources = [ctx.resources[k] for k in sorted(ctx.resources)]
+    resources = shared.assign(ctx, sorted(ctx.resources))
     for rtype, path, rule in tables.shape_rules(version):
         for res in resources:
             if res["resourceType"] == rtype:
-                _apply_shape(res, path, rule)
+                apply_shape(res, path, rule)
     return [(ctx.full_url(r["resourceType"], r["id"]), r) for r in resources], ctx.diagnostics

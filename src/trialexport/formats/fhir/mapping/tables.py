@@ -27,16 +27,16 @@ class Source:
 class Target:
     """``Kind.path`` with ``[]`` (indexed by the source), ``[+]`` (append) and an optional extension wrap."""
 
-    kind: str  # resource kind from resources.csv, e.g. "ResearchStudy" or "Location[]"
+    kind: str  # resource kind from resources.csv, e.g. "ResearchStudy", "Location[]" or "SiteContact[][]"
     path: tuple[tuple[str, str], ...]  # (key, mode) with mode "" | "[]" | "[+]"
     extension: str | None = None  # extensions.csv name: the value is wrapped in that extension
     ext_key: str | None = None  # sub-extension key inside the wrapped value
     only_if_unset: bool = False  # trailing "?": keep an earlier row's value
 
     @property
-    def list_kind(self) -> bool:
-        """One resource per item of the source list (``Location[]``)."""
-        return self.kind.endswith("[]")
+    def depth(self) -> int:
+        """How many source indices name the resource: 0, 1 (``Location[]``) or 2 (``SiteContact[][]``)."""
+        return self.kind.count("[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,7 @@ class Kind:
     type: str
     id: str
     order: int
+    shared: bool  # content-derived id, the same across studies (Organization, Location, Practitioner)
 
 
 def _split_path(text: str) -> tuple[tuple[str, str], ...]:
@@ -104,7 +105,7 @@ def parse_source(text: str) -> tuple[Source, ...]:
 def kinds() -> dict[str, Kind]:
     """Resource kinds in bundle order."""
     table = load_table("fhir", "resources.csv")
-    return {r["kind"]: Kind(r["kind"], r["type"], r["id"], i) for i, r in enumerate(table)}
+    return {r["kind"]: Kind(r["kind"], r["type"], r["id"], i, r["scope"] == "shared") for i, r in enumerate(table)}
 
 
 @cache
@@ -161,9 +162,20 @@ def not_carried(version: str) -> dict[str, str]:
 
 
 @cache
+def package_info() -> dict[str, str]:
+    """``package-info.csv``: the project's FHIR package (name, version, canonical base, ...)."""
+    return {r["key"]: r["value"] for r in load_table("fhir", "package-info.csv")}
+
+
+def canonical(text: str) -> str:
+    """``text`` with ``{base}`` replaced by the project's canonical base (``package-info.csv``)."""
+    return text.replace("{base}", package_info()["canonical"]) if "{base}" in text else text
+
+
+@cache
 def codes() -> dict[str, dict[str, str]]:
-    """Fixed codes and URIs of ``codes.csv`` by name."""
-    return {r["name"]: r for r in load_table("fhir", "codes.csv")}
+    """Fixed codes and URIs of ``codes.csv`` by name (``{base}`` resolved)."""
+    return {r["name"]: {k: canonical(v) for k, v in r.items()} for r in load_table("fhir", "codes.csv")}
 
 
 def fixed(name: str, version: str) -> tuple[str, str, str]:
@@ -172,10 +184,52 @@ def fixed(name: str, version: str) -> tuple[str, str, str]:
     return row[f"system_{version}"], row["code"], row["display"]
 
 
+@dataclass(frozen=True, slots=True)
+class ExtensionDef:
+    """An extension the outputs use (``extensions.csv``; sub-extensions from ``extension-parts.csv``)."""
+
+    name: str
+    url: str
+    context: str
+    value_type: str  # "" for a complex extension
+    title: str
+    note: str
+    parts: tuple[tuple[str, str, str, str, str], ...]  # (url, value type, min, max, short)
+
+    def part_type(self, key: str) -> str:
+        """The value type the definition gives the sub-extension ``key``."""
+        for url, vtype, *_ in self.parts:
+            if url == key:
+                return vtype
+        raise KeyError(f"extension {self.name!r} defines no sub-extension {key!r}")
+
+    @property
+    def project(self) -> bool:
+        """Defined by this project (in ``mappings/fhir/package/``) rather than by HL7."""
+        return self.url.startswith(package_info()["canonical"] + "/")
+
+
+@cache
+def extension_defs() -> dict[str, ExtensionDef]:
+    """Every extension definition by name, with ``{base}`` resolved."""
+    parts: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for p in load_table("fhir", "extension-parts.csv"):
+        parts.setdefault(p["extension"], []).append((p["url"], p["value_type"], p["min"], p["max"], p["short"]))
+    return {r["name"]: ExtensionDef(r["name"], canonical(r["url"]), r["context"], r["value_type"], r["title"],
+                                    r["note"], tuple(parts.get(r["name"], ())))
+            for r in load_table("fhir", "extensions.csv")}  # fmt: skip
+
+
 @cache
 def extensions() -> dict[str, tuple[str, str]]:
     """``{name: (url, value type)}`` of ``extensions.csv``."""
-    return {r["name"]: (r["url"], r["value_type"]) for r in load_table("fhir", "extensions.csv")}
+    return {d.name: (d.url, d.value_type) for d in extension_defs().values()}
+
+
+@cache
+def extension_by_url() -> dict[str, ExtensionDef]:
+    """Every extension definition by URL."""
+    return {d.url: d for d in extension_defs().values()}
 
 
 @cache

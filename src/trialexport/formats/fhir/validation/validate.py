@@ -35,6 +35,7 @@ from trialexport.diagnostics import Diagnostic, error
 from .elements import element_errors
 from .elements import prepare as prepare_elements
 from .pieces import JSON, Piece, escape, pointer, short, split
+from .project_rules import project_rule_errors
 from .schema import check_version, ecma_to_python_regex, load_schema, resource_types
 
 ENGINES = ("rs", "py")
@@ -188,5 +189,5 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
     if bindings:  # a value the schema already rejected is reported once
         flagged = {d.path for d in found}
         found += [d for d in bindings if d.path not in flagged]
-    return found + required + refs
+    return found + required + refs + project_rule_errors(obj)
 

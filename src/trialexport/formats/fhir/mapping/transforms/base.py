@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from trialexport.mapkit import crosswalk
+from trialexport.mapkit.tables import load_table
 from trialexport.mapkit.transforms import Call, TransformRegistry
-from trialexport.mapkit.values import match_mesh
 
 from .. import tables
 
 if TYPE_CHECKING:
-    from ..engine import Context
+    from ..context import Context
 
 JSON = Any
 
@@ -36,21 +37,26 @@ def fixed_concept(ctx: Context, name: str) -> dict[str, Any]:
     return {"coding": [coding(ctx, name)], "text": display}
 
 
-def concept(ctx: Context, xwalk: str, value: Any, path: str) -> dict[str, Any]:
-    """CodeableConcept for a registry value: crosswalk coding + registry value as text.
+def concept(ctx: Context, xwalk: str, value: Any, path: str, column: str = "") -> dict[str, Any]:
+    """CodeableConcept for a registry value: the crosswalk's FHIR coding, its NCI Thesaurus coding (a second coding of
+    the same concept, where the crosswalk has one) and the registry value as text.
 
-    A list (``phases``) is looked up joined by ``|``. An unknown value is kept as text and warned about.
+    ``column``: the crosswalk column (default ``fhir_<version>``). A list (``phases``) is looked up joined by ``|``.
+    An unknown value is kept as text and warned about.
     """
     key = "|".join(value) if isinstance(value, list) else str(value)
     text = ", ".join(value) if isinstance(value, list) else str(value)
-    column = f"fhir_{ctx.version}"
-    if not crosswalk.known(xwalk, key):
+    column = column or f"fhir_{ctx.version}"
+    found = crosswalk.code(xwalk, key)
+    if found is None:
         ctx.report("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", key), path)
         return {"text": text}
-    code = crosswalk.lookup(xwalk, key, column)
-    if code is None:
-        return {"text": text}
-    return {"coding": [{"system": crosswalk.system(xwalk, column), "code": code}], "text": text}
+    codings = []
+    if code := found.target(column):
+        codings.append({"system": crosswalk.system(xwalk, column), "code": code})
+    if nci := found.target("nci"):
+        codings.append({"system": crosswalk.system(xwalk, "nci"), "code": nci})
+    return {"coding": codings, "text": text} if codings else {"text": text}
 
 
 def code(ctx: Context, xwalk: str, value: str, path: str) -> str | None:
@@ -59,6 +65,23 @@ def code(ctx: Context, xwalk: str, value: str, path: str) -> str | None:
         ctx.report("MAP-UNKNOWN-CODE", crosswalk.unknown_message(f"crosswalks/{xwalk}", value), path)
         return None
     return crosswalk.lookup(xwalk, value, f"fhir_{ctx.version}")
+
+
+def camel(name: str) -> str:
+    """``info_types`` -> ``infoTypes`` (model field -> extension part)."""
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+@cache
+def country_codes() -> dict[str, str]:
+    """Registry country name (case-folded) -> ISO 3166-1 alpha-2 (``mappings/odm/countries.csv``)."""
+    return {r["country"].casefold(): r["iso3166"] for r in load_table("odm", "countries.csv")}
+
+
+def country_code(name: str) -> str | None:
+    """The ISO 3166-1 alpha-2 code of a registry country name, or ``None``."""
+    return country_codes().get(name.casefold())
 
 
 @transform("const")
@@ -73,7 +96,8 @@ def _const_bool(ctx: Context, value: Any, call: Call) -> JSON:
 
 @transform("resource_id")
 def _resource_id(ctx: Context, value: Any, call: Call) -> JSON:
-    return ctx.resource(call.row.target.kind, call.idx[:1])["id"]
+    kind = call.row.target.kind
+    return ctx.resource(kind, call.idx[: kind.count("[]")])["id"]
 
 
 @transform("text")
@@ -84,6 +108,21 @@ def _text(ctx: Context, value: Any, call: Call) -> JSON:
 @transform("integer")
 def _integer(ctx: Context, value: Any, call: Call) -> JSON:
     return int(value)
+
+
+@transform("boolean")
+def _boolean(ctx: Context, value: Any, call: Call) -> JSON:
+    return bool(value)
+
+
+@transform("date_value")
+def _date_value(ctx: Context, value: dict[str, str], call: Call) -> JSON:
+    return value["date"]
+
+
+@transform("display_ref")
+def _display_ref(ctx: Context, value: str, call: Call) -> JSON:
+    return {"display": value}
 
 
 @transform("codeable_text")
@@ -111,27 +150,31 @@ def _flag(ctx: Context, value: Any, call: Call) -> JSON:
     return fixed_concept(ctx, call.row.codes) if value is True else None
 
 
-@transform("distinct_text", aggregate=True)
-def _distinct_text(ctx: Context, value: list[str], call: Call) -> JSON:
-    return [{"text": v} for v in dict.fromkeys(value)]
+@transform("parts")
+def _parts(ctx: Context, value: dict[str, Any], call: Call) -> JSON:
+    return {camel(k): v for k, v in value.items() if v not in (None, "", [])} or None
 
 
-@transform("mesh")
-def _mesh(ctx: Context, value: dict[str, str], call: Call) -> JSON:
-    system = tables.fixed("mesh", ctx.version)[0]
-    return {"coding": [{"system": system, "code": value["id"], "display": value["term"]}], "text": value["term"]}
+@transform("countries", aggregate=True)
+def _countries(ctx: Context, value: list[str], call: Call) -> JSON:
+    system = tables.fixed(call.row.codes, ctx.version)[0]
+    out = []
+    for name in dict.fromkeys(value):
+        iso = country_code(name)
+        out.append({"coding": [{"system": system, "code": iso}], "text": name} if iso else {"text": name})
+    return out
 
 
-@transform("conditions")
-def _conditions(ctx: Context, value: tuple[list[str] | None, list[dict[str, str]] | None], call: Call) -> JSON:
-    system = tables.fixed("mesh", ctx.version)[0]
-    pairs, unmatched = match_mesh(value[0] or [], value[1] or [])
-    out: list[dict[str, Any]] = []
-    for name, m in pairs:
-        if m:
-            out.append({"coding": [{"system": system, "code": m["id"], "display": m["term"]}], "text": name})
-        else:
-            out.append({"text": name})
-    for m in unmatched:
-        out.append({"coding": [{"system": system, "code": m["id"], "display": m["term"]}], "text": m["term"]})
-    return out or None
+@transform("country_code")
+def _country_code(ctx: Context, value: str, call: Call) -> JSON:
+    iso = country_code(value)
+    if iso is None:
+        ctx.report("MAP-UNKNOWN-CODE", f"country {value!r} is not in mappings/odm/countries.csv: kept as written",
+                   call.path)
+        return value
+    return iso
+
+
+def mesh_coding(ctx: Context, m: dict[str, str]) -> dict[str, str]:
+    """The MeSH Coding of a derived term."""
+    return {"system": tables.fixed("mesh", ctx.version)[0], "code": m["id"], "display": m["term"]}

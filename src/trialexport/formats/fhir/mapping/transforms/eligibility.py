@@ -11,7 +11,7 @@ from .. import tables
 from .base import JSON, concept, fixed_concept, transform
 
 if TYPE_CHECKING:
-    from ..engine import Context
+    from ..context import Context
 
 
 @transform("eligibility_name")

@@ -1,4 +1,4 @@
-"""Arms, interventions and outcomes: the protocol's actions and goals."""
+"""Arms, interventions and outcomes: the protocol's actions and goals, the study's foci and comparison groups."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from trialexport.mapkit import crosswalk
 from trialexport.mapkit.durations import latest_point
 from trialexport.mapkit.transforms import Call
-from trialexport.mapkit.values import other_names_text
+from trialexport.mapkit.values import match_mesh, other_names_text
 
 from .. import tables
-from .base import JSON, concept, fixed_concept, transform
+from ..extensions import extension
+from .base import JSON, concept, fixed_concept, mesh_coding, transform
 
 if TYPE_CHECKING:
-    from ..engine import Context
+    from ..context import Context
 
 
 @transform("arm_id")
@@ -21,14 +22,48 @@ def _arm_id(ctx: Context, value: Any, call: Call) -> JSON:
     return f"arm-{call.idx[0] + 1}"
 
 
+def _names(item: Any) -> list[str]:
+    """The names a derived MeSH term may spell: a condition, or an intervention's name and other names."""
+    if isinstance(item, dict):
+        return [item["name"], *item.get("other_names", [])]
+    return [item]
+
+
+@transform("conditions")
+def _conditions(ctx: Context, value: tuple[list[str] | None, list[dict[str, str]] | None], call: Call) -> JSON:
+    pairs, _ = match_mesh(value[0] or [], value[1] or [])
+    out = [{"coding": [mesh_coding(ctx, m)], "text": name} if m else {"text": name} for name, m in pairs]
+    return out or None
+
+
+@transform("unmatched_mesh")
+def _unmatched_mesh(ctx: Context, value: tuple[list[Any] | None, list[dict[str, str]] | None], call: Call) -> JSON:
+    names = [n for item in value[0] or [] for n in _names(item)]
+    _, unmatched = match_mesh(names, value[1] or [])
+    return [mesh_coding(ctx, m) for m in unmatched] or None
+
+
 @transform("focus")
-def _focus(ctx: Context, value: dict[str, Any], call: Call) -> JSON:
-    out = {"text": value["name"]}
-    if value.get("type"):
-        cc = concept(ctx, "intervention_type", value["type"], call.path + ".type")
-        if "coding" in cc:
-            return {"coding": cc["coding"], "text": value["name"]}
-    return out
+def _focus(ctx: Context, value: tuple[list[dict[str, Any]] | None, list[dict[str, str]] | None], call: Call) -> JSON:
+    out = []
+    for i, iv in enumerate(value[0] or []):
+        codings = []
+        if iv.get("type"):
+            codings = concept(ctx, "intervention_type", iv["type"], f"interventions[{i}].type").get("coding", [])
+        pairs, _ = match_mesh(_names(iv), value[1] or [])
+        codings += [mesh_coding(ctx, m) for _, m in pairs if m]
+        cc: dict[str, Any] = {"coding": codings, "text": iv["name"]} if codings else {"text": iv["name"]}
+        out.append({"concept": cc} if ctx.version == "r5" else cc)
+    return out or None
+
+
+@transform("intended_exposure")
+def _intended_exposure(ctx: Context, value: tuple[dict[str, Any], list[dict[str, Any]] | None], call: Call) -> JSON:
+    arm, interventions = value[0], value[1] or []
+    names = [iv["name"] for iv in interventions if arm["label"] in iv.get("arm_group_labels", [])]
+    if not names:
+        names = list(arm.get("intervention_names", []))
+    return [{"display": n} for n in names] or None
 
 
 @transform("outcome")
@@ -64,7 +99,7 @@ def _goal(ctx: Context, value: dict[str, str], call: Call) -> JSON:
         "priority": fixed_concept(ctx, f"goal-{call.row.codes}"),
     }
     if value.get("time_frame"):
-        target: dict[str, Any] = {"detailCodeableConcept": {"text": value["time_frame"]}}
+        target: dict[str, Any] = {"extension": [extension("time-frame", value["time_frame"])]}
         if due := duration(ctx, value["time_frame"]):
             target["due"] = due
         out["target"] = [target]
@@ -72,7 +107,10 @@ def _goal(ctx: Context, value: dict[str, str], call: Call) -> JSON:
 
 
 def _intervention_action(ctx: Context, iv: dict[str, Any], aid: str, path: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": aid, "linkId": aid, "title": iv["name"]}
+    out: dict[str, Any] = {}
+    if iv.get("other_names"):
+        out["extension"] = [extension("other-name", n) for n in iv["other_names"]]
+    out.update(id=aid, linkId=aid, title=iv["name"])
     if iv.get("description"):
         out["description"] = iv["description"]
     if iv.get("other_names"):

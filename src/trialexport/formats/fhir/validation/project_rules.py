@@ -1,0 +1,124 @@
+"""Rules of the FHIR specification the JSON schemas do not state, checked over a whole document in one walk:
+
+* ``FHIR-STRING-LIMIT``: a string longer than 1,048,576 characters ("strings SHALL NOT exceed 1MB in size",
+  FHIR datatypes, string); the official schemas have no maxLength, independent validators reject it.
+* ``FHIR-EXTENSION``: an extension whose URL has a definition the project knows (its own package, the HL7
+  cross-version extensions and HL7 core extensions it uses: ``mappings/fhir/extensions.csv``) but whose value type
+  or sub-extensions the definition does not allow; and an extension under the project's canonical base with no
+  definition at all. Extensions of other publishers are not judged.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from trialexport.diagnostics import Diagnostic, error
+from trialexport.formats.fhir.mapping import tables
+
+from .pieces import escape
+
+MAX_STRING = 1_048_576
+
+
+@cache
+def _definitions() -> tuple[dict[str, tables.ExtensionDef], str]:
+    return tables.extension_by_url(), tables.package_info()["canonical"] + "/"
+
+
+def _value_keys(ext: dict[str, Any]) -> list[str]:
+    return [k for k in ext if k.startswith("value")]
+
+
+def _check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) -> None:
+    url = ext.get("url")
+    if not isinstance(url, str):
+        return
+    defs, base = _definitions()
+    d = defs.get(url)
+    if d is None:
+        if url.startswith(base):
+            found.append(error("FHIR-EXTENSION", f"extension {url!r} has no definition in the project's package",
+                               path=path))
+        return
+    if d.value_type:
+        want = f"value{d.value_type[0].upper()}{d.value_type[1:]}"
+        if _value_keys(ext) != [want] or "extension" in ext:
+            found.append(error("FHIR-EXTENSION", f"extension {d.name} takes {want} (its definition), got "
+                                                 f"{', '.join(_value_keys(ext) + list(ext.keys() & {'extension'}))}",
+                               path=path))  # fmt: skip
+        return
+    parts = {p[0]: p[1] for p in d.parts}
+    if _value_keys(ext):
+        found.append(error("FHIR-EXTENSION", f"extension {d.name} is complex: no value[x] allowed", path=path))
+    subs = ext.get("extension")
+    for i, sub in enumerate(subs if isinstance(subs, list) else []):
+        key = sub.get("url") if isinstance(sub, dict) else None
+        where = f"{path}/extension/{i}"
+        if not isinstance(key, str) or key not in parts:
+            found.append(error("FHIR-EXTENSION", f"extension {d.name} defines no part {key!r}", path=where))
+            continue
+        want = f"value{parts[key][0].upper()}{parts[key][1:]}"
+        if _value_keys(sub) != [want]:
+            got = ", ".join(_value_keys(sub)) or "no value"
+            message = f"part {key!r} of extension {d.name} takes {want} (its definition), got {got}"
+            found.append(error("FHIR-EXTENSION", message, path=where))
+
+
+def _suspect(node: Any) -> bool:
+    """Whether ``node`` breaks a rule somewhere: a quick walk without paths (most documents break none); the findings
+    are then made with their paths by :func:`project_rule_errors`."""
+    scratch: list[Diagnostic] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in ("extension", "modifierExtension"):
+                exts = item.get(key)
+                for ext in exts if isinstance(exts, list) else ():
+                    if isinstance(ext, dict):
+                        _check_extension(ext, "", scratch)
+            if scratch:
+                return True
+            for value in item.values():
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+                elif isinstance(value, str) and len(value) > MAX_STRING:
+                    return True
+        else:
+            for value in item:
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+                elif isinstance(value, str) and len(value) > MAX_STRING:
+                    return True
+    return False
+
+
+def project_rule_errors(doc: Any) -> list[Diagnostic]:
+    """``FHIR-STRING-LIMIT`` and ``FHIR-EXTENSION`` findings of a resource or Bundle (JSON pointers into ``doc``)."""
+    if not _suspect(doc):
+        return []
+    found: list[Diagnostic] = []
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    if key in ("extension", "modifierExtension") and isinstance(value, list):
+                        for i, ext in enumerate(value):
+                            if isinstance(ext, dict):
+                                _check_extension(ext, f"{path}/{key}/{i}", found)
+                    stack.append((value, f"{path}/{escape(key)}"))
+                elif isinstance(value, str) and len(value) > MAX_STRING:
+                    found.append(error("FHIR-STRING-LIMIT", f"string of {len(value):,} characters: FHIR strings SHALL "
+                                                            f"NOT exceed {MAX_STRING:,}", path=f"{path}/{escape(key)}"))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, (dict, list)):
+                    stack.append((item, f"{path}/{i}"))
+                elif isinstance(item, str) and len(item) > MAX_STRING:
+                    found.append(error("FHIR-STRING-LIMIT", f"string of {len(item):,} characters: FHIR strings SHALL "
+                                                            f"NOT exceed {MAX_STRING:,}", path=f"{path}/{i}"))
+    found.sort(key=lambda d: d.path or "")
+    return found
