@@ -160,7 +160,7 @@ def _py_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
     return found
 
 
-def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagnostic]:
+def validate_fhir(obj: JSON, version: str, *, engine: str = "rs", self_contained: bool = True) -> list[Diagnostic]:
     """Validate a Bundle or single resource against the official ``version`` ("r5"/"r4") JSON schema.
 
     Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``), ``FHIR-BINDING`` for a ``code`` outside the
@@ -169,8 +169,9 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
     ``FHIR-REQUIRED`` for an element with cardinality min >= 1 missing from an object that is present
     (:mod:`.required`; the schemas require no primitive element) and, inside a Bundle,
     ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
-    entry. ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as ``datetime`` go to the
-    reference engine) or ``"py"``.
+    entry (``self_contained=False``, for files from elsewhere: only where the Bundle type requires it, see
+    :func:`.elements._unresolved`). ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as
+    ``datetime`` go to the reference engine) or ``"py"``.
     """
     check_version(version)
     engine = choose_engine(engine)
@@ -184,7 +185,8 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
             found += _py_errors(pieces, version)
     else:
         found += _py_errors(pieces, version)
-    bindings, required, refs = element_errors(pieces, version, obj if obj.get("resourceType") == "Bundle" else None)
+    bindings, required, refs = element_errors(pieces, version, obj if obj.get("resourceType") == "Bundle" else None,
+                                              self_contained=self_contained)
     if bindings:  # a value the schema already rejected is reported once
         flagged = {d.path for d in found}
         found += [d for d in bindings if d.path not in flagged]
