@@ -89,21 +89,18 @@ def _write_error(outcome: RecordOutcome, target: str, path: Path | str, exc: OSE
                  record=outcome.record, target=target)
 
 
-def bounded_imap(pool: Any, func: Any, items: Iterable[Any], window: int) -> Iterator[Any]:
-    """``pool.imap`` in input order, but with at most ``window`` items in flight.
+def _unless_died(results: Iterator[Any]) -> Iterator[list[Converted]]:
+    """Worker results, with a failed outcome in place of a unit of work whose worker died (see :mod:`.workers`)."""
+    from .workers import WorkerDied
 
-    ``Pool.imap`` drains its input eagerly, which would load a whole registry dump into
-    memory; this keeps memory flat however long the input is.
-    """
-    from collections import deque
-
-    pending: deque[Any] = deque()
-    for item in items:
-        pending.append(pool.apply_async(func, (item,)))
-        if len(pending) >= window:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+    for result in results:
+        if isinstance(result, WorkerDied):
+            raw, display = result.item[0], result.item[1]
+            outcome = RecordOutcome(display, getattr(raw, "record", ""), None)
+            outcome.diagnostics.append(error("MAP-CRASH", str(result), file=display, record=outcome.record or None))
+            yield [(outcome, {})]
+        else:
+            yield result
 
 
 def warm_up(targets: Iterable[str], options: Options) -> None:
@@ -113,14 +110,6 @@ def warm_up(targets: Iterable[str], options: Options) -> None:
     trial = Trial.model_validate({"identification": {"nct_id": "NCT00000000"}})
     for target in targets:
         get_format(target).write(trial, options)
-
-
-def _worker_init() -> None:
-    """Workers leave interrupts to the main process, which stops them and keeps finished files."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[tuple[Any, str, float, _Plan]]:
@@ -186,11 +175,11 @@ def convert_paths(
         work = chain(head, work)
         jobs = jobs if len(head) > 1 else 1
     if jobs > 1:
-        import multiprocessing
+        from .workers import Workers
 
         warm_up(targets, options)  # forked workers inherit the loaded schemas, tables and compiled validators
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
-        batches: Iterator[list[Converted]] = bounded_imap(pool, _work, work, 16 * jobs)
+        pool = Workers(jobs)
+        batches: Iterator[list[Converted]] = _unless_died(pool.imap(_work, work, 16 * jobs))
     else:
         batches = map(_work, work)
     try:
@@ -226,4 +215,4 @@ def convert_paths(
             yield outcome
     finally:
         if pool is not None:
-            pool.terminate()
+            pool.close()
