@@ -311,7 +311,8 @@ def test_duplicate_id_first_wins(tmp_path: Path) -> None:
     path = HOSTILE / "duplicate.json"
     run = convert(tmp_path, path)
     assert one_error(run) == (f"{path}: record #2 NCT99000007: error READ-DUPLICATE: duplicate study id NCT99000007: "
-                              f"already converted from {path} #1 NCT99000007; first occurrence wins")
+                              f"the copy from {path} #1 NCT99000007 is kept, this one is not newer "
+                              "(last update unknown; kept copy unknown)")
     assert _model(run, "NCT99000007")["identification"]["brief_title"] == "Hostile input case NCT99000007"
 
 
@@ -414,5 +415,5 @@ def test_validate_rejects_unsafe_xml(name: str) -> None:
     proc = cli("validate", str(path))
     out, err = proc.stdout, proc.stderr
     assert proc.returncode == 1 and "Traceback" not in err
-    assert out.splitlines() == [f"{path}{XML_UNSAFE[name]}"]
+    assert out.splitlines() == [f"{path}: INVALID: XML", f"{path}{XML_UNSAFE[name]}"]
     assert "root:" not in out and "lollol" not in out  # nothing expanded

@@ -97,3 +97,26 @@ def rule_codes(values: Any, option: str) -> list[str]:
             raise click.BadParameter(f"unknown rule code {code!r}{did_you_mean(code, known)}; the codes are listed "
                                      "in docs/diagnostics.md", param_hint=option)
     return codes
+
+
+def targets_from(values: Any) -> list[str]:
+    """Output format names from ``--to`` values: repeated and/or comma-separated, any case; a family name (``fhir``,
+    ``odm``) means each of its versions, ``all`` every exported format; a typo is a usage error with a suggestion."""
+    from trialexport.formats.registry import EXPORTS, FORMATS, NAMES
+
+    families = {f.family.name: [g.name for g in FORMATS if g.family.name == f.family.name and g.export]
+                for f in FORMATS}
+    families = {name: members for name, members in families.items() if members}
+    out: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            found = list(EXPORTS) if name == "all" else families.get(name) or ([name] if name in NAMES else None)
+            if found is None:
+                choices = [*NAMES, *families, "all"]
+                raise click.BadParameter(f"unknown format {part.strip()!r}{did_you_mean(name, choices)}; choose "
+                                         f"from {', '.join(choices)}", param_hint="--to")
+            out += [n for n in found if n not in out]
+    return out

@@ -103,9 +103,9 @@ def _print_file(result: Any, shown: list[Any], out_format: str, max_findings: in
         for d in cut:
             if d.code == "VALIDATE-SKIP":
                 continue
-            text = "  " + d.format_text()
+            text = d.format_text()
             fg = {"error": "red", "warning": "yellow"}.get(d.severity)
             click.echo(click.style(text, fg=fg) if fg else text, color=color())
     if len(shown) > len(cut):
         more = len(shown) - len(cut)
-        click.echo(f"  {result.path}: {more} more finding(s) (--max-findings 0 shows all)")
+        click.echo(f"{result.path}: {more} more finding(s) (--max-findings 0 shows all)")
