@@ -34,6 +34,7 @@ from trialexport.diagnostics import Diagnostic, error
 
 from .elements import element_errors
 from .elements import prepare as prepare_elements
+from .messages import explain_pattern
 from .pieces import JSON, Piece, escape, pointer, short, split
 from .schema import check_version, ecma_to_python_regex, load_schema, resource_types
 
@@ -140,7 +141,10 @@ def _rs_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
         if unexpected:
             found.extend((order, _unknown(u, base, rtype, version)) for u in unexpected)
         else:
-            found.append((order, error("FHIR-SCHEMA", short(err.message), path=base)))
+            pattern = getattr(err.kind, "pattern", None)
+            readable = explain_pattern(err.instance, pattern, version) \
+                if isinstance(pattern, str) and isinstance(err.instance, str) else None
+            found.append((order, error("FHIR-SCHEMA", readable or short(err.message), path=base)))
     found.sort(key=lambda item: item[0])  # document order of the pieces, as the "py" engine reports them
     return [d for _, d in found]
 
@@ -156,7 +160,9 @@ def _py_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
                 extra = [k for k in err.instance if k not in allowed]
                 found.extend(_unknown(u, base, rtype, version) for u in extra)
             else:
-                found.append(error("FHIR-SCHEMA", short(err.message), path=base))
+                readable = explain_pattern(err.instance, err.validator_value, version) \
+                    if err.validator == "pattern" and isinstance(err.instance, str) else None
+                found.append(error("FHIR-SCHEMA", readable or short(err.message), path=base))
     return found
 
 
