@@ -69,7 +69,7 @@ def validate(paths: tuple[str, ...], out_format: str, fhir_version: str | None, 
             continue
         shown = [d for d in result.findings if d.is_error or (d.severity == "warning" and level >= 0)
                  or (d.severity == "info" and level > 0)]
-        if shown or level > 0 or (result.status == "skipped" and level >= 0):
+        if shown or level >= 0:
             progress.clear()
             _print_file(result, shown, out_format, max_findings, level)
     progress.done()
