@@ -97,7 +97,7 @@ def test_developer_tools_are_a_module_of_their_own():
 def test_version():
     from trialexport import __version__
 
-    assert run("--version").stdout.strip().endswith(__version__)
+    assert run("--version").stdout.splitlines()[0] == f"trialexport {__version__}"
 
 
 def test_duplicate_study_in_batch_first_wins_when_not_newer(tmp_path):
