@@ -84,4 +84,5 @@ def test_a_dead_worker_fails_its_record_and_the_run_finishes(tmp_path):
     # every other record was converted (both formats), none twice
     ids = {p.name.split(".")[0] for p in out.glob("NCT*.odm-1.3.2.xml")}
     assert len(ids) == N - 1
+    assert not list(out.glob(".*.part"))  # what the dead worker's neighbours had staged was committed, not left
     assert not _children(proc.pid)

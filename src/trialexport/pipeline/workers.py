@@ -62,6 +62,11 @@ def _worker_init(parent: int) -> None:
     _die_with_parent(parent)
 
 
+def _finished(future: Any) -> bool:
+    """Whether a future holds a result (not an exception, not cancelled)."""
+    return bool(future.done() and not future.cancelled() and future.exception() is None)
+
+
 class Workers:
     """``jobs`` forked worker processes running one function over a stream of items, results in input order."""
 
@@ -108,11 +113,13 @@ class Workers:
             except FutureTimeout:
                 failure = WorkerDied(f"converting this record took longer than {TIMEOUT:g} s; its worker was stopped",
                                      item)
-            self.close()  # a fresh set of workers for the rest; the items still in flight are sent again
-            again = [queued for queued, _ in pending]
+            # a fresh set of workers for the rest: items already done keep their result (their outputs are staged),
+            # the others are sent again
+            kept = [(queued, fut if _finished(fut) else None) for queued, fut in pending]
+            self.close()
             pending.clear()
-            for queued in again:
-                pending.append((queued, self._start().submit(func, queued)))
+            for queued, fut in kept:
+                pending.append((queued, fut if fut is not None else self._start().submit(func, queued)))
             yield failure
 
     def close(self) -> None:
