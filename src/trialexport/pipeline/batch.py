@@ -250,6 +250,10 @@ def convert_paths(
             yield outcome
         if sink is not None:
             sink.close()
+        if pool is not None:
+            pool.close()
+        if to_files:  # a worker killed while staging leaves its temporary file: every record is now committed
+            remove_stale_parts(str(out_dir))
     finally:
         if pool is not None:
             pool.close()
