@@ -236,7 +236,7 @@ def _version_of(root: etree._Element) -> str | None:
     return None
 
 
-def _schema_errors(tree: etree._ElementTree, version: str, source: str) -> list[Diagnostic]:
+def _schema_errors(tree: etree._ElementTree, version: str, source: str | None) -> list[Diagnostic]:
     schema = odm_schema(version)
     if schema.validate(tree):
         return []
@@ -280,7 +280,7 @@ _SOURCE_EXTERNAL = ("StudyOID", "MetaDataVersionOID", "leafID")  # a SourceItem 
 _SOURCE_SKIPPED = frozenset({"ItemOID", "ItemGroupOID", "StudyOID", "MetaDataVersionOID"})
 
 
-def _reference_errors(root: etree._Element, version: str, source: str, *, metadata_here: bool = True) -> list[
+def _reference_errors(root: etree._Element, version: str, source: str | None, *, metadata_here: bool = True) -> list[
     Diagnostic
 ]:
     """``ODM-OIDREF`` for each reference that resolves to nothing of the right kind; ``metadata_here=False`` (a
@@ -339,16 +339,18 @@ def _reference_errors(root: etree._Element, version: str, source: str, *, metada
     return found
 
 
-def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<bytes>") -> list[Diagnostic]:
+def validate_odm(xml: bytes, version: str | None = None, *, source: str | None = None) -> list[Diagnostic]:
     """Validate ODM ``xml`` against the official XSD of ``version`` ("1.3.2"/"2.0"; ``None``: from the document).
 
     Returns ``XML-UNSAFE``/``XML-PARSE`` (document refused), ``ODM-VERSION`` (unknown version), ``ODM-XSD`` (one per
     schema error, with line and path) and ``ODM-OIDREF`` (dangling OID reference) diagnostics; empty when valid.
+    ``source``: the file name the findings carry (``None``: none, e.g. an output not written yet, so the caller's
+    file name fills in).
     """
     if version is not None:
         _check_version(version)
     try:
-        tree = parse_xml(xml, source=source)
+        tree = parse_xml(xml, source=source or "<bytes>")
     except TrialExportError as exc:
         return [exc.diagnostic]
     root = tree.getroot()
@@ -387,7 +389,7 @@ def validate_odm_parsed(tree: etree._ElementTree, version: str | None = None, *,
     return found
 
 
-def _unknown_version(root: etree._Element, source: str) -> Diagnostic:
+def _unknown_version(root: etree._Element, source: str | None) -> Diagnostic:
     declared = root.get("ODMVersion")
     return error("ODM-VERSION", f"cannot validate: root <{_local(root.tag)}> in namespace "
                  f"{etree.QName(root).namespace!r} with ODMVersion={declared!r} is not ODM 1.3.2 or 2.0",
