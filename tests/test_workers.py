@@ -43,11 +43,12 @@ def _running(pid: int) -> bool:
     return state != b"Z"
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def _start(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], Path]:
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "trialexport", "convert", str(_input(tmp_path)), "--to", "odm-1.3.2", "--to",
            "fhir-r5", "-o", str(out), "-q", "--jobs", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, **env})
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or len(list(out.glob("NCT*"))) < 20):
         time.sleep(0.02)
@@ -56,9 +57,12 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
 
 
 def test_workers_die_with_their_parent(tmp_path):
+    """Even a worker that cannot notice anything (stopped here, as a deadlocked one would be: the case that once left
+    a worker alive for 35 minutes) ends with its parent."""
     proc, _ = _start(tmp_path)
     workers = _children(proc.pid)
     assert len(workers) >= 2, workers
+    os.kill(min(workers), signal.SIGSTOP)
     os.kill(proc.pid, signal.SIGKILL)  # only the parent, as a CI time-out or the OOM killer would
     proc.wait(timeout=30)
     deadline = time.monotonic() + 10
@@ -86,3 +90,22 @@ def test_a_dead_worker_fails_its_record_and_the_run_finishes(tmp_path):
     assert len(ids) == N - 1
     assert not list(out.glob(".*.part"))  # what the dead worker's neighbours had staged was committed, not left
     assert not _children(proc.pid)
+
+
+def test_a_stuck_worker_does_not_hang_the_run(tmp_path):
+    """A worker that stops answering (stopped here, as a deadlocked one) fails its record after the time-out; the
+    run finishes instead of waiting forever."""
+    proc, out = _start(tmp_path, TRIALEXPORT_WORKER_TIMEOUT="3")
+    stuck = min(_children(proc.pid))
+    os.kill(stuck, signal.SIGSTOP)
+    try:
+        _, err = proc.communicate(timeout=240)
+    finally:
+        if _running(stuck):
+            os.kill(stuck, signal.SIGKILL)
+    text = err.decode()
+    assert proc.returncode == 1, text[-2000:]
+    crashed = [line for line in text.splitlines() if "error MAP-CRASH" in line]
+    assert len(crashed) == 1 and "took longer than 3 s; its worker was stopped" in crashed[0], text[-2000:]
+    assert len({p.name.split(".")[0] for p in out.glob("NCT*.odm-1.3.2.xml")}) == N - 1
+    assert not _running(stuck)
