@@ -41,7 +41,7 @@ def main() -> None:
             validate_file(str(path))
         start = time.perf_counter()
         for path in files:
-            assert validate_file(str(path)) == [], path
+            assert validate_file(str(path)).status == "valid", path
         work = time.perf_counter() - start
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "trialexport", "validate", str(folder)], capture_output=True,

@@ -36,9 +36,16 @@ def test_format_names_are_literals_in_the_registry_only():
 
 def test_cli_choices_come_from_the_registry():
     from trialexport.cli import convert
+    from trialexport.cli.output import targets_from
 
     to = next(p for p in convert.params if p.name == "to")
-    assert list(to.type.choices) == [*registry.NAMES, "all"]
+    assert all(name in (to.help or "") for name in registry.NAMES)
+    assert [targets_from([name.upper()]) for name in registry.NAMES] == [[name] for name in registry.NAMES]
+    assert targets_from(["all"]) == list(registry.EXPORTS)
+    for fam in registry.families():
+        members = [f.name for f in registry.FORMATS if f.family is fam and f.export]
+        if members:
+            assert targets_from([fam.name]) == members
 
 
 def _module_name(path: Path) -> str:

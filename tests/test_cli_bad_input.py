@@ -97,13 +97,13 @@ def test_developer_tools_are_a_module_of_their_own():
 def test_version():
     from trialexport import __version__
 
-    assert run("--version").stdout.strip().endswith(__version__)
+    assert run("--version").stdout.splitlines()[0] == f"trialexport {__version__}"
 
 
-def test_duplicate_study_in_batch_first_wins(tmp_path):
+def test_duplicate_study_in_batch_first_wins_when_not_newer(tmp_path):
     proc = run("convert", str(GOOD), str(GOOD), "--to", "model", "-o", str(tmp_path))
     assert proc.returncode == 1
-    assert "duplicate study id" in _err(proc) and "first occurrence wins" in _err(proc)
+    assert "duplicate study id" in _err(proc) and "is kept, this one is not newer" in _err(proc)
 
 
 def test_no_traceback_on_page_of_junk(tmp_path):

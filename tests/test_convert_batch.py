@@ -52,9 +52,10 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch)
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
-def test_workers_stage_and_the_main_process_commits_first_occurrences_only(tmp_path):
+def test_workers_stage_and_the_main_process_commits_the_newer_copy(tmp_path):
     """A zip converted with workers: each member decoded in a worker, outputs staged there and committed by the main
-    process in input order; a later member repeating a study id leaves the first one's files and no temporary file."""
+    process in input order; a later member repeating a study id with a newer last update date replaces the first
+    one's files (issue 14 item 16), and no temporary file is left."""
     import json
     import zipfile
 
@@ -71,12 +72,14 @@ def test_workers_stage_and_the_main_process_commits_first_occurrences_only(tmp_p
     for jobs in ("1", "2"):
         out[jobs] = tmp_path / f"j{jobs}"
         run = _run("convert", str(src), "--to", "all", "-o", str(out[jobs]), "--jobs", jobs)
-        assert run.returncode == 1 and "READ-DUPLICATE" in run.stderr, run.stderr
+        assert run.returncode == 0 and "READ-SUPERSEDED" in run.stderr, run.stderr
+        assert f"this copy (last update {again['protocolSection']['statusModule']['lastUpdateSubmitDate']}) is newer" \
+            in run.stderr
         assert not list(out[jobs].glob(".*.part"))
     names = sorted(p.name for p in out["1"].iterdir() if not p.name.startswith("."))
     assert len(names) == 5 * 4 and names == sorted(p.name for p in out["2"].iterdir() if not p.name.startswith("."))
     for name in names:
         assert (out["1"] / name).read_bytes() == (out["2"] / name).read_bytes()
-    title = first["protocolSection"]["identificationModule"]["briefTitle"]
+    title = again["protocolSection"]["identificationModule"]["briefTitle"]
     assert title in json.loads((out["2"] / f"{CORPUS[0].stem}.fhir-r5.json").read_bytes())["entry"][0]["resource"][
         "title"]

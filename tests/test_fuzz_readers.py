@@ -1,6 +1,6 @@
 """Fuzzing the readers and ``trialexport validate``: arbitrary bytes and mutated corpus records never raise.
 
-Every input must come back as ReadResults carrying Diagnostics (or a list of Diagnostics from ``validate_file``),
+Every input must come back as ReadResults carrying Diagnostics (or a FileResult of Diagnostics from ``validate_file``),
 never as an exception. A longer run: ``python benchmarks/fuzz_readers.py --examples 5000``.
 """
 
@@ -53,8 +53,9 @@ def check_validate(data: bytes, suffix: str) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        found = validate_file(name)
-        assert all(isinstance(d, Diagnostic) and d.file == name for d in found)
+        result = validate_file(name)
+        assert result.status in ("valid", "invalid", "skipped") and result.kind
+        assert all(isinstance(d, Diagnostic) and d.file == name for d in result.findings)
     finally:
         os.unlink(name)
 

@@ -311,7 +311,8 @@ def test_duplicate_id_first_wins(tmp_path: Path) -> None:
     path = HOSTILE / "duplicate.json"
     run = convert(tmp_path, path)
     assert one_error(run) == (f"{path}: record #2 NCT99000007: error READ-DUPLICATE: duplicate study id NCT99000007: "
-                              f"already converted from {path} #1 NCT99000007; first occurrence wins")
+                              f"the copy from {path} #1 NCT99000007 is kept, this one is not newer "
+                              "(last update unknown; kept copy unknown)")
     assert _model(run, "NCT99000007")["identification"]["brief_title"] == "Hostile input case NCT99000007"
 
 
@@ -323,7 +324,7 @@ def _xml_valid(run: Run, study: str) -> None:
 
     for target in ODM:
         out = run.out / f"{study}.{SUFFIX[target]}"
-        assert validate_file(str(out)) == [], target
+        assert validate_file(str(out)).status == "valid", target
         assert "\ufffd" in out.read_text(encoding="utf-8")
 
 
@@ -350,7 +351,7 @@ def test_xml_forbidden_characters_fhir(tmp_path: Path) -> None:
             "strings forbid replaced with U+FFFD: U+000B, U+FFFE [fhir-r5, fhir-r4]") in run.lines
     for target in FHIR:
         out = run.out / f"NCT99000014.{SUFFIX[target]}"
-        assert validate_file(str(out)) == [], target
+        assert validate_file(str(out)).status == "valid", target
 
 
 def test_lone_surrogate_is_replaced_and_reported(tmp_path: Path) -> None:
@@ -414,5 +415,5 @@ def test_validate_rejects_unsafe_xml(name: str) -> None:
     proc = cli("validate", str(path))
     out, err = proc.stdout, proc.stderr
     assert proc.returncode == 1 and "Traceback" not in err
-    assert out.splitlines() == [f"{path}{XML_UNSAFE[name]}"]
+    assert out.splitlines() == [f"{path}: INVALID: XML", f"{path}{XML_UNSAFE[name]}"]
     assert "root:" not in out and "lollol" not in out  # nothing expanded

@@ -64,10 +64,12 @@ def test_records_held_stay_bounded(tmp_path, container, monkeypatch):
     assert peak <= 2, f"{peak} trials alive at once while streaming {container}"
 
 
-def test_parallel_feeding_is_bounded():
-    from multiprocessing.pool import ThreadPool
+def _double(x: int) -> int:
+    return x * 2
 
-    from trialexport.pipeline.batch import bounded_imap
+
+def test_parallel_feeding_is_bounded():
+    from trialexport.pipeline.workers import Workers
 
     pulled = 0
 
@@ -77,11 +79,14 @@ def test_parallel_feeding_is_bounded():
             pulled += 1
             yield i
 
-    with ThreadPool(2) as pool:
+    workers = Workers(2)
+    try:
         ahead = 0
-        for consumed, value in enumerate(bounded_imap(pool, lambda x: x * 2, items(), 8), 1):
+        for consumed, value in enumerate(workers.imap(_double, items(), 8), 1):
             assert value == (consumed - 1) * 2  # in order
             ahead = max(ahead, pulled - consumed)
+    finally:
+        workers.close()
     assert ahead <= 8
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["Diagnostic", "ReadResult", "Trial", "TrialExportError", "export", "formats", "read", "read_trial",
            "to_fhir", "to_model", "to_odm"]  # fmt: skip
 

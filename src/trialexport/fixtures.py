@@ -22,10 +22,21 @@ from .pipeline.resume import SETTINGS_MARKER
 FORMATS = NAMES  # every format, the model included
 
 
+class FixtureError(Exception):
+    """A fixture folder that cannot be checked as it is (a bad cases.csv, a missing input)."""
+
+
 def cases(root: Path) -> list[dict[str, str]]:
-    """Rows of ``cases.csv``."""
+    """Rows of ``cases.csv`` (``case``, ``input``, ``exercises``); :class:`FixtureError` if it is not usable."""
     with (root / "cases.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    for n, row in enumerate(rows, 2):
+        if not row.get("case") or not row.get("input"):
+            raise FixtureError(f"cases.csv line {n}: expected the columns case,input,exercises with a case name and "
+                               "an input file")
+        if not (root / row["input"]).is_file():
+            raise FixtureError(f"cases.csv line {n}: input {row['input']!r} not found in {root}")
+    return rows
 
 
 def regenerate(root: Path, into: Path) -> list[str]:
@@ -45,6 +56,10 @@ def regenerate(root: Path, into: Path) -> list[str]:
 
 def check(root: Path) -> list[str]:
     """Differences between the committed expected outputs and a fresh regeneration (empty: current)."""
+    if not (root / "expected").is_dir():
+        cases(root)
+        return [f"no expected outputs yet ({root / 'expected'} does not exist): run `trialexport fixtures --update` "
+                "to create them, then review and commit them"]
     return _with_fresh(root, lambda fresh, expected: _compare(fresh, expected, ""))
 
 

@@ -53,12 +53,19 @@ def json_pointer(dotted: str) -> str:
 
 
 def located_in_text(found: list[Diagnostic], data: bytes) -> list[Diagnostic]:
-    """Findings with JSON-pointer paths given the line:col of that place in the JSON text ``data``."""
-    if not found:
+    """Findings with JSON-pointer paths given the line:col of that place in the JSON text ``data``.
+
+    Information notes keep their JSON pointer only: indexing a large file's lines costs far more than checking it,
+    and a Bundle can carry a thousand notes (``FHIR-REF-OUTSIDE``) and no error.
+    """
+    if not any(d.severity != "info" for d in found):
         return found
     index = line_index(data.decode("utf-8", "replace"))
     out = []
     for d in found:
+        if d.severity == "info":
+            out.append(d)
+            continue
         line, col = locate(index, d.path or "")
         out.append(Diagnostic(d.severity, d.code, d.message, d.file, d.record, d.path, d.line or line, d.col or col))
     return out

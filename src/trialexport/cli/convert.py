@@ -10,13 +10,14 @@ import click
 from trialexport.formats.registry import NAMES
 from trialexport.readers.registry import NAMES as READERS
 
-from .output import Progress, Terminated, print_diag, terminate_as_interrupt
+from .output import Progress, Terminated, terminate_as_interrupt
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--to", "to", multiple=True, default=("model",), show_default=True, type=click.Choice([*NAMES, "all"]),
-              help="Output format; repeat for several. 'all' = every FHIR and ODM format.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--to", "to", multiple=True, default=("model",), show_default=True, metavar="FORMAT",
+              help=f"Output format: {', '.join(NAMES)}; 'fhir' or 'odm' for both versions of a family, 'all' for every "
+                   "FHIR and ODM format. Repeat or comma-separate; any case.")
 @click.option("-o", "--out", "out", default="-", show_default=True,
               type=click.Path(file_okay=False, allow_dash=True),
               help="Output folder (one file per study and format, named <id>.<format>.<ext>), or '-' for stdout.")
@@ -30,7 +31,15 @@ from .output import Progress, Terminated, print_diag, terminate_as_interrupt
               help="Also parse FHIR output with the fhir.resources models: a second opinion after the official "
                    "schema, required elements, choice types, bindings and references (~3 ms per Bundle; the test "
                    "suite proves it rejects nothing those checks accept on broken outputs).")
-@click.option("--strict", is_flag=True, help="Fail a record when a populated field is not carried by a format.")
+@click.option("--strict", is_flag=True,
+              help="Fail a record when a populated field is not carried by a format with no reason given (a gap). "
+                   "Fields left out by design (the reasons of the not-carried tables, shown by --report) never fail.")
+@click.option("--allow-not-carried", "allow_file", type=click.Path(dir_okay=False), default=None,
+              help="File of fields --strict accepts as not carried: one pattern per line (e.g. "
+                   "'extras.protocolSection.statusModule.*', or 'odm-1.3.2:design.*' for one format), '#' comments.")
+@click.option("--keep-partial", is_flag=True,
+              help="When one format of a record fails, still write its valid formats (default: a record is all or "
+                   "nothing, so a folder never holds half a record).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write a JSON report per record and format: fields mapped, not carried (and why), warnings.")
 @click.option("--format", "report_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -58,65 +67,89 @@ def convert(
     resume: bool,
     quiet: bool,
     verbose: bool,
+    allow_file: str | None,
+    keep_partial: bool,
 ) -> None:
     """Convert registry records to the model, FHIR and/or ODM.
 
     INPUT is a ClinicalTrials.gov API v2 study (.json), a page of studies ({"studies": [...]}),
     NDJSON, the registry's bulk zip, a study-page text file, or a trial definition in the
-    model's shape (YAML/JSON); '-' reads stdin. The kind is detected from the content.
+    model's shape (YAML/JSON), or a folder of such files (read recursively); '-' reads stdin.
+    The kind is detected from the content. A missing or unreadable input is reported and the
+    others are converted (exit 1).
 
     Every output is validated against its official schema before it is written; a record
     that fails is reported (file, record, field path, what was expected) and the others go on.
+    A record is all or nothing: if one of its formats fails, none is written (--keep-partial).
+    With -o -, one record is written as it is; several become NDJSON (one compact JSON
+    document per line; XML formats need -o DIR).
 
     \b
     Examples:
       trialexport convert fixtures/NCT04318600.txt --to all -o out/
-      trialexport convert tests/data/ctgov-v2/*.json --to fhir-r5 --to odm-1.3.2 -o out/
+      trialexport convert tests/data/ctgov-v2/ --to fhir -o out/
+      trialexport convert tests/data/ctgov-v2/*.json --to fhir-r5,odm-1.3.2 -o out/
       trialexport convert ctg-studies.json.zip --to all -o out/ --jobs 2 --resume --report report.json
       cat study.json | trialexport convert - --to model --model-format yaml
     """
     from trialexport.formats.base import Options
-    from trialexport.formats.registry import EXPORTS
     from trialexport.pipeline import convert_paths
+    from trialexport.pipeline.record import read_allow_list
+    from trialexport.pipeline.stdout import StdoutConflict
 
-    if report_path and not os.path.isdir(os.path.dirname(os.path.abspath(report_path))):
-        raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
+    from .output import targets_from, verbosity
+    from .summary import Tally, echo_findings, echo_summary
 
-    targets: list[str] = []
-    for t in to:
-        for name in EXPORTS if t == "all" else (t,):
-            if name not in targets:
-                targets.append(name)
+    level = verbosity(quiet, verbose)
+    missing = [i for i in inputs if i != "-" and not os.path.exists(i)]
+    if len(missing) == len(inputs):  # among others, a missing input is that input's error and the rest go on
+        raise click.BadParameter(f"no such file or folder: {missing[0]!r}", param_hint="INPUTS")
+    targets = targets_from(to)
     if out == "-" and len(targets) > 1:
         raise click.UsageError("several formats cannot share stdout: use -o DIR, or one --to with -o -")
+    if resume and out == "-":
+        raise click.UsageError("--resume needs an output folder (-o DIR): there is nothing to resume on stdout")
+    _warn_unused(targets, model_format, bundle_type)
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch and not epoch.isdigit():
         raise click.UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds, got {epoch!r}")
+    allow: tuple[str, ...] = ()
+    if allow_file:
+        try:
+            allow = read_allow_list(allow_file)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {allow_file!r}: {getattr(exc, 'strerror', None) or exc}",
+                                     param_hint="--allow-not-carried") from None
+    if out != "-":
+        _writable_folder(out, "output folder")
+    if report_path:
+        report_dir = os.path.dirname(os.path.abspath(report_path))
+        if not os.path.isdir(report_dir):
+            raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
+        _writable_folder(report_dir, "folder of --report")
     options = Options(bundle_type=bundle_type, model_format=model_format, model_check=model_check,
                       source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
     from trialexport.pipeline.batch import estimate_records
 
-    progress = Progress(not quiet, estimate_records(inputs) if sys.stderr.isatty() else None)
+    progress = Progress(level >= 0, estimate_records(inputs) if sys.stderr.isatty() else None)
+    tally = Tally(verbose=level > 0, quiet=level < 0)
     outcomes = []
-    failed = skipped = 0
     terminate_as_interrupt()
     report_stream = sys.stdout if out != "-" else sys.stderr
     running = convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict, stdout=sys.stdout.buffer,
-                            jobs=jobs or os.cpu_count() or 1, resume=resume)
+                            jobs=jobs or os.cpu_count() or 1, resume=resume, keep_partial=keep_partial, allow=allow)
     try:
         for outcome in running:
             progress.tick()
-            failed += not outcome.ok
-            skipped += outcome.skipped
-            if report_format == "text":
-                shown = [d for d in outcome.diagnostics
-                         if d.is_error or (not quiet and (d.severity == "warning" or verbose))]
-                if shown:
-                    progress.clear()
-                for diag in shown:
-                    print_diag(diag)
+            shown = tally.add(outcome)
+            if report_format == "text" and shown:
+                progress.clear()
+                echo_findings(shown)
             if report_path or report_format == "json":
                 outcomes.append(outcome.to_dict())
+    except StdoutConflict as exc:
+        running.close()
+        raise click.UsageError(str(exc)) from None
     except KeyboardInterrupt as exc:
         running.close()  # stops the workers, so none is still writing a temporary file
         progress.done()
@@ -127,19 +160,50 @@ def convert(
         click.echo("interrupted: files already written are complete; re-run with --resume to finish", err=True)
         sys.exit(143 if isinstance(exc, Terminated) else 130)
     progress.done()
-    total = progress.count
+    report_failed = False
     if report_path:
         import orjson
 
         from trialexport.atomic import write_atomic
 
-        write_atomic(report_path, orjson.dumps({"records": outcomes}, option=orjson.OPT_INDENT_2) + b"\n")
+        try:
+            write_atomic(report_path, orjson.dumps({"records": outcomes}, option=orjson.OPT_INDENT_2) + b"\n")
+        except OSError as exc:
+            click.echo(f"{report_path}: error IO-WRITE: cannot write the report: {exc.strerror or exc}", err=True)
+            report_failed = True
     if report_format == "json":
         import orjson
 
-        summary = {"records": total, "failed": failed, "results": outcomes}
+        summary = {"records": tally.records, "failed": tally.failed, "files": dict(tally.files),
+                   "codes": {f"{sev} {code}": n for (sev, code), n in sorted(tally.codes.items())},
+                   "results": outcomes}
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=report_stream)
-    elif not quiet:
-        click.echo(f"{total - failed} of {total} record(s) converted" + (f", {failed} failed" if failed else "")
-                   + (f" ({skipped} already current, skipped)" if skipped else ""), err=True)
-    sys.exit(1 if failed or total == 0 else 0)
+    elif level >= 0:
+        echo_summary(tally.summary(out))
+    sys.exit(1 if tally.failed or tally.records == 0 or report_failed else 0)
+
+
+def _warn_unused(targets: list[str], model_format: str, bundle_type: str) -> None:
+    """Options that would do nothing with these formats: say so rather than ignore them silently."""
+    from trialexport.formats.registry import get
+
+    ctx = click.get_current_context()
+    families = {get(t).family.name for t in targets}
+    given = ctx.get_parameter_source("model_format") == click.core.ParameterSource.COMMANDLINE
+    if given and model_format != "json" and "model" not in families:
+        click.echo(f"warning: --model-format {model_format} has no effect: no --to model", err=True)
+    if ctx.get_parameter_source("bundle_type") == click.core.ParameterSource.COMMANDLINE and "fhir" not in families:
+        click.echo(f"warning: --bundle {bundle_type} has no effect: no FHIR format in --to", err=True)
+
+
+def _writable_folder(folder: str, what: str) -> None:
+    """Create ``folder`` if needed and make sure files can be written in it, or stop with one clear line (exit 1)."""
+    import tempfile
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".trialexport-probe."):
+            pass
+    except OSError as exc:
+        click.echo(f"{folder}: error IO-WRITE: cannot write to the {what}: {exc.strerror or exc}", err=True)
+        sys.exit(1)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic, error
+from trialexport.diagnostics import Diagnostic, error, warning
 from trialexport.formats.base import Options
 from trialexport.formats.registry import get as get_format
 
@@ -25,6 +25,8 @@ class _Plan:
     targets: tuple[str, ...]
     options: Options
     strict: bool
+    keep_partial: bool  # a record whose one format fails still has its valid formats written
+    allow: tuple[str, ...]  # allow-list of fields not carried that --strict accepts
     resume_dir: str | None  # skip records whose outputs in this folder are current
     fresh_after: float  # outputs older than this (tool/mapping change) are not current
     out_dir: str | None  # outputs are staged here (temporary files) for the main process to commit; None: stdout
@@ -71,7 +73,8 @@ def _convert_one(raw: Any, display: str, input_mtime: float, plan: _Plan) -> Con
             outcome.skipped = True
             outcome.written = {t: str(p) for t, p in zip(plan.targets, paths, strict=True)}
             return outcome, {}
-    outcome, outputs = convert_result(res, plan.targets, plan.options, strict=plan.strict)
+    outcome, outputs = convert_result(res, plan.targets, plan.options, strict=plan.strict,
+                                      keep_partial=plan.keep_partial, allow=plan.allow)
     if plan.out_dir is None or not outputs:
         return outcome, outputs
     staged: dict[str, Any] = {}
@@ -89,21 +92,18 @@ def _write_error(outcome: RecordOutcome, target: str, path: Path | str, exc: OSE
                  record=outcome.record, target=target)
 
 
-def bounded_imap(pool: Any, func: Any, items: Iterable[Any], window: int) -> Iterator[Any]:
-    """``pool.imap`` in input order, but with at most ``window`` items in flight.
+def _unless_died(results: Iterator[Any]) -> Iterator[list[Converted]]:
+    """Worker results, with a failed outcome in place of a unit of work whose worker died (see :mod:`.workers`)."""
+    from .workers import WorkerDied
 
-    ``Pool.imap`` drains its input eagerly, which would load a whole registry dump into
-    memory; this keeps memory flat however long the input is.
-    """
-    from collections import deque
-
-    pending: deque[Any] = deque()
-    for item in items:
-        pending.append(pool.apply_async(func, (item,)))
-        if len(pending) >= window:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+    for result in results:
+        if isinstance(result, WorkerDied):
+            raw, display = result.item[0], result.item[1]
+            outcome = RecordOutcome(display, getattr(raw, "record", ""), None)
+            outcome.diagnostics.append(error("MAP-CRASH", str(result), file=display, record=outcome.record or None))
+            yield [(outcome, {})]
+        else:
+            yield result
 
 
 def warm_up(targets: Iterable[str], options: Options) -> None:
@@ -113,14 +113,6 @@ def warm_up(targets: Iterable[str], options: Options) -> None:
     trial = Trial.model_validate({"identification": {"nct_id": "NCT00000000"}})
     for target in targets:
         get_format(target).write(trial, options)
-
-
-def _worker_init() -> None:
-    """Workers leave interrupts to the main process, which stops them and keeps finished files."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[tuple[Any, str, float, _Plan]]:
@@ -145,6 +137,22 @@ def estimate_records(inputs: Iterable[str]) -> int | None:
     return total
 
 
+INPUT_SUFFIXES = (".json", ".ndjson", ".yaml", ".yml", ".txt", ".zip")  # files a folder given to convert yields
+
+
+def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
+    """Inputs as files: a folder yields its supported files (recursively, sorted, hidden ones skipped); anything
+    else, a missing path included (it is reported as that input's error), as it is."""
+    for raw in inputs:
+        if raw != "-" and os.path.isdir(raw):
+            for root, dirs, files in os.walk(raw):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                yield from (os.path.join(root, n) for n in sorted(files)
+                            if n.lower().endswith(INPUT_SUFFIXES) and not n.startswith("."))
+        else:
+            yield raw
+
+
 def convert_paths(
     inputs: Iterable[str],
     targets: list[str],
@@ -156,6 +164,8 @@ def convert_paths(
     stdout: Any = None,
     jobs: int = 1,
     resume: bool = False,
+    keep_partial: bool = False,
+    allow: tuple[str, ...] = (),
 ) -> Generator[RecordOutcome, None, None]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
@@ -163,21 +173,27 @@ def convert_paths(
     temporary name) in worker processes; splitting the input, the duplicate check and
     committing (renaming staged files into place) stay in this process, in input order, so
     outputs are the same bytes whatever the number of jobs. ``out_dir`` of ``None`` or ``"-"`` writes to
-    ``stdout`` (a binary stream). A study id seen twice in one batch is converted once: the
-    first occurrence wins, later ones are errors. With ``resume``, a record whose outputs all
-    exist and are newer than its input and than the tool's code/tables is skipped (atomic
+    ``stdout`` (a binary stream; several JSON records become NDJSON, see :class:`.stdout.StdoutSink`). A study id
+    seen twice in one batch is converted once: a later copy replaces an earlier one only if its last update date
+    is newer (in a folder; on stdout the first copy stays), other copies are errors. A record is all or nothing
+    unless ``keep_partial``. Folders in ``inputs`` are read recursively (:func:`expand_inputs`). With ``resume``, a
+    record whose outputs all exist and are newer than its input and than the tool's code/tables is skipped (atomic
     writes guarantee an existing output is complete).
     """
     from trialexport.atomic import commit, discard
 
-    seen: dict[str, str] = {}
+    from .stdout import StdoutSink
+
+    seen: dict[str, tuple[str, str | None]] = {}  # study id -> (where its kept copy came from, last update date)
     to_files = out_dir not in (None, "-")
     if to_files:
         remove_stale_parts(str(out_dir))
     fresh_after = max(tool_stamp(), settings_marker(str(out_dir), options)) if to_files else 0.0
-    plan = _Plan(tuple(targets), options, strict, str(out_dir) if resume and to_files else None, fresh_after,
-                 str(out_dir) if to_files else None, os.getpid())
-    work: Iterator[Any] = _jobs_for(inputs, fmt, plan)
+    plan = _Plan(tuple(targets), options, strict, keep_partial, tuple(allow),
+                 str(out_dir) if resume and to_files else None, fresh_after, str(out_dir) if to_files else None,
+                 os.getpid())
+    work: Iterator[Any] = _jobs_for(expand_inputs(inputs), fmt, plan)
+    sink = None if to_files else StdoutSink(stdout, targets, options)
     pool = None
     if jobs > 1:  # worth workers only if there are at least two records: peek (the input stays streamed)
         from itertools import chain, islice
@@ -186,34 +202,42 @@ def convert_paths(
         work = chain(head, work)
         jobs = jobs if len(head) > 1 else 1
     if jobs > 1:
-        import multiprocessing
+        from .workers import Workers
 
         warm_up(targets, options)  # forked workers inherit the loaded schemas, tables and compiled validators
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
-        batches: Iterator[list[Converted]] = bounded_imap(pool, _work, work, 16 * jobs)
+        pool = Workers(jobs)
+        batches: Iterator[list[Converted]] = _unless_died(pool.imap(_work, work, 16 * jobs))
     else:
         batches = map(_work, work)
     try:
         for outcome, outputs in (converted for batch in batches for converted in batch):
             sid = outcome.study_id
+            here = f"{outcome.file} {outcome.record}".strip()
             if sid is not None and sid in seen:
-                for item in outputs.values():
-                    if isinstance(item, tuple):
-                        discard(item[0])
-                outcome.written.clear()
-                outcome.coverage.clear()
-                outcome.diagnostics.append(
-                    error("READ-DUPLICATE", f"duplicate study id {sid}: already converted from {seen[sid]}; "
-                          "first occurrence wins", file=outcome.file, record=outcome.record)
-                )
-                yield outcome
-                continue
-            if sid is not None:
-                seen[sid] = f"{outcome.file} {outcome.record}".strip()
+                kept, kept_date = seen[sid]
+                newer = bool(to_files and outputs and outcome.updated and kept_date and outcome.updated > kept_date)
+                if not newer:
+                    for item in outputs.values():
+                        if isinstance(item, tuple):
+                            discard(item[0])
+                    outcome.written.clear()
+                    outcome.coverage.clear()
+                    dates = f" (last update {outcome.updated or 'unknown'}; kept copy {kept_date or 'unknown'})"
+                    outcome.diagnostics.append(
+                        error("READ-DUPLICATE", f"duplicate study id {sid}: the copy from {kept} is kept, this one is "
+                              f"not newer{dates}", file=outcome.file, record=outcome.record)
+                    )
+                    yield outcome
+                    continue
+                outcome.diagnostics.append(warning(
+                    "READ-SUPERSEDED", f"duplicate study id {sid}: this copy (last update {outcome.updated}) is newer "
+                    f"than the one from {kept} ({kept_date}), whose files it replaces", file=outcome.file,
+                    record=outcome.record))
+            if sid is not None and (outputs or sid not in seen):
+                seen[sid] = (here, outcome.updated)
             for target, item in outputs.items():
-                if not to_files:
-                    stdout.write(item)
-                    stdout.flush()
+                if sink is not None:
+                    sink.write(item)
                     outcome.written[target] = "-"
                     continue
                 part, path = item
@@ -224,6 +248,12 @@ def convert_paths(
                     continue
                 outcome.written[target] = path
             yield outcome
+        if sink is not None:
+            sink.close()
+        if pool is not None:
+            pool.close()
+        if to_files:  # a worker killed while staging leaves its temporary file: every record is now committed
+            remove_stale_parts(str(out_dir))
     finally:
         if pool is not None:
-            pool.terminate()
+            pool.close()

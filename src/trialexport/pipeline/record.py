@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic, error
+from trialexport.diagnostics import Diagnostic, error, warning
 from trialexport.formats.base import Options, Output
+from trialexport.formats.registry import NAMES as _FORMAT_NAMES
 from trialexport.formats.registry import get as get_format
 from trialexport.readers import ReadResult
 
@@ -30,6 +31,7 @@ class RecordOutcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)  # target -> Coverage dict
     skipped: bool = False  # --resume: outputs were already current
+    updated: str | None = None  # the record's last update date (registry), to keep the newer of two copies
 
     @property
     def ok(self) -> bool:
@@ -47,10 +49,53 @@ class RecordOutcome:
             "coverage": self.coverage,
         }
 
+    def gaps(self) -> dict[str, list[str]]:
+        """Per format, the populated fields not carried with no reason given (see :func:`is_gap`)."""
+        return {t: c["gaps"] for t, c in self.coverage.items() if c.get("gaps")}
+
 
 def output_name(study_id: str, target: str, options: Options) -> str:
     """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced."""
     return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{get_format(target).suffix(options)}"
+
+
+#: The reasons :mod:`trialexport.mapkit.coverage` gives for a field that nothing carries and nothing explains.
+NO_ROW = "no mapping row for this field"
+NO_MODEL_FIELD = "no field in the trial model for this source field"
+#: Registry record sections the trial model leaves out by design (it holds the protocol section and the derived MeSH
+#: terms; README "The trial model"): their fields are not carried by design, not gaps.
+OUT_OF_MODEL_SCOPE = ("extras.resultsSection", "extras.annotationSection", "extras.documentSection",
+                      "extras.derivedSection", "extras.page.study_results")  # the last: the study page's results
+
+
+def is_gap(path: str, reason: str) -> bool:
+    """Whether a field not carried is a gap (no mapping row, or a source field in no model field, outside the
+    sections the model leaves out by design) rather than left out by design (a reason in the not-carried tables)."""
+    if reason == NO_ROW:
+        return True
+    return reason == NO_MODEL_FIELD and not path.startswith(OUT_OF_MODEL_SCOPE)
+
+
+def allowed(path: str, target: str, allow: tuple[str, ...]) -> bool:
+    """Whether the allow-list accepts a gap: a pattern (``fnmatch``; ``*`` spans dots) matching the path, or
+    ``<format>:<pattern>`` for one format only."""
+    from fnmatch import fnmatchcase
+
+    for pattern in allow:
+        fmt, sep, rest = pattern.partition(":")
+        if sep and fmt == target:
+            pattern = rest
+        elif sep and fmt in _FORMAT_NAMES:
+            continue
+        if fnmatchcase(path, pattern) or fnmatchcase(path, pattern + ".*") or fnmatchcase(path, pattern + "[[]*"):
+            return True
+    return False
+
+
+def read_allow_list(path: str) -> tuple[str, ...]:
+    """Patterns of an allow-list file: one per line, ``#`` comments and blank lines ignored."""
+    with open(path, encoding="utf-8") as fh:
+        return tuple(line.split("#", 1)[0].strip() for line in fh if line.split("#", 1)[0].strip())
 
 
 def convert_result(
@@ -59,8 +104,14 @@ def convert_result(
     options: Options,
     *,
     strict: bool = False,
+    keep_partial: bool = False,
+    allow: tuple[str, ...] = (),
 ) -> tuple[RecordOutcome, dict[str, bytes]]:
-    """Map one read record to every target; return its outcome and the valid outputs (not yet stored)."""
+    """Map one read record to every target; return its outcome and the outputs to store.
+
+    A record is all or nothing: if one format fails, no format of it is stored (``keep_partial``: the valid ones
+    are). ``strict``: a gap (:func:`is_gap`) not in the ``allow`` list fails the record.
+    """
     outcome = RecordOutcome(res.file, res.record, res.trial.study_id if res.trial else None)
     outcome.diagnostics.extend(res.diagnostics)
     outputs: dict[str, bytes] = {}
@@ -68,7 +119,9 @@ def convert_result(
         if not any(d.is_error for d in outcome.diagnostics):
             outcome.diagnostics.append(error("READ-FAILED", "record unreadable", file=res.file, record=res.record))
         return outcome, outputs
+    outcome.updated = res.trial.status.last_update_submitted_date if res.trial.status else None
     by_target: dict[tuple[str, str, str | None, str], list[str]] = {}  # one line per finding, naming its targets
+    failed: list[str] = []
     for target in targets:
         try:
             out: Output = get_format(target).write(res.trial, options)
@@ -83,13 +136,16 @@ def convert_result(
             by_target[key] = [target]
             diags.append(d.located(file=res.file, record=res.record))
         if out.coverage is not None:
-            outcome.coverage[target] = out.coverage.to_dict()
-            if strict and out.coverage.not_carried:
+            cov = outcome.coverage[target] = out.coverage.to_dict()
+            cov["gaps"] = gaps = sorted(p for p, why in out.coverage.not_carried.items() if is_gap(p, why)
+                                        and not allowed(p, target, allow))
+            if strict and gaps:
                 diags.append(
                     error(
                         "MAP-NOT-CARRIED",
-                        f"--strict: {len(out.coverage.not_carried)} populated field(s) not carried by {target}: "
-                        + ", ".join(sorted(out.coverage.not_carried)[:5]),
+                        f"--strict: {len(gaps)} populated field(s) not carried by {target} with no reason (a gap): "
+                        + ", ".join(gaps[:5]) + (", ..." if len(gaps) > 5 else "")
+                        + "; accept them with --allow-not-carried FILE",
                         file=res.file,
                         record=res.record,
                     )
@@ -97,6 +153,14 @@ def convert_result(
         outcome.diagnostics.extend(diags)
         if out.ok and not any(d.is_error for d in diags):
             outputs[target] = out.data
+        else:
+            failed.append(target)
+    if failed and outputs and not keep_partial:
+        outcome.diagnostics.append(warning(
+            "MAP-PARTIAL", f"no file written for this record: {', '.join(failed)} failed, and a record is all or "
+            f"nothing ({', '.join(outputs)} not written either; --keep-partial writes the valid formats)",
+            file=res.file, record=res.record))
+        outputs = {}
     outcome.diagnostics = [
         replace(d, target=", ".join(by_target[(d.severity, d.code, d.path, d.message)]))
         if (d.severity, d.code, d.path, d.message) in by_target and d.target is None else d

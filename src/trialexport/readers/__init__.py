@@ -15,6 +15,7 @@ The list of kinds and how each is recognised is :mod:`.registry`; :mod:`.contain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ from trialexport.diagnostics import Diagnostic, error
 
 if TYPE_CHECKING:
     from trialexport.model import Trial
+
+
+_NCT_ID = re.compile(r"NCT[0-9]{8}")  # the registry's pattern (ClinicalTrials.gov API v2: ^NCT\d{8}$)
 
 
 @dataclass(slots=True)
@@ -98,6 +102,12 @@ def result_from_raw(raw: Any, display: str) -> ReadResult:
         record = f"{record} ({trial.study_id})" if record else trial.study_id
     if trial is not None and not trial.study_id:
         diags.append(error("READ-NO-ID", "record has no NCT id and no org study id", path="identification.nct_id"))
+        trial = None
+    nct = trial.identification.nct_id if trial is not None else None
+    if nct is not None and not _NCT_ID.fullmatch(nct):
+        diags.append(error("READ-NCT-ID", f"NCT id {nct!r} is not 'NCT' followed by 8 digits, the registry's "
+                           "pattern: the record is not converted (the id names its files, FHIR ids and OIDs)",
+                           path="identification.nct_id"))
         trial = None
     located = [d.located(file=display, record=record or None) for d in diags]
     return ReadResult(display, record, trial, located, raw.kind)

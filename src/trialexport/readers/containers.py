@@ -71,7 +71,7 @@ def iter_raw(path: str | Path, fmt: str | None, display: str, *, defer: bool = F
             yield from _iter_zip(fh, fmt, defer)
             return
         size = os.fstat(fh.fileno()).st_size
-        kind = _sniff(head)
+        kind = sniff(head)
         if kind == "ndjson":
             fh.seek(0)
             yield from _iter_ndjson(fh, "", defer)
@@ -91,7 +91,7 @@ def count_records(path: str | Path) -> int | None:
             if head[:4] == b"PK\x03\x04":
                 with zipfile.ZipFile(fh) as zf:
                     return sum(1 for name in zf.namelist() if name.lower().endswith(MEMBER_SUFFIXES))
-            if _sniff(head) != "ndjson":
+            if sniff(head) != "ndjson":
                 return 1
             rest = iter(lambda: fh.read(1 << 20), b"")
             return head.count(b"\n") + sum(chunk.count(b"\n") for chunk in rest)
@@ -104,7 +104,7 @@ def iter_raw_bytes(data: bytes, fmt: str | None, display: str, *, defer: bool = 
     if data[:4] == b"PK\x03\x04":
         yield from _iter_zip(io.BytesIO(data), fmt, defer)
         return
-    kind = _sniff(data[:HEAD])
+    kind = sniff(data[:HEAD])
     if kind == "ndjson":
         yield from _iter_ndjson(io.BytesIO(data), "", defer)
         return
@@ -121,7 +121,8 @@ def iter_raw_bytes(data: bytes, fmt: str | None, display: str, *, defer: bool = 
         yield rec
 
 
-def _sniff(head: bytes) -> str:
+def sniff(head: bytes) -> str:
+    """What the start of an input looks like: ``"ndjson"`` (one JSON object per line), ``"json"`` or ``"text"``."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"["):
         first, sep, rest = stripped.partition(b"\n")
@@ -323,7 +324,7 @@ def _iter_zip(fh: IO[bytes], fmt: str | None, defer: bool = False) -> Iterator[R
 
 
 def _member_records(name: str, data: bytes, fmt: str | None) -> Iterator[RawRecord]:
-    if _sniff(data[:HEAD]) == "ndjson":
+    if sniff(data[:HEAD]) == "ndjson":
         yield from _iter_ndjson(io.BytesIO(data), f"{name} ")
         return
     text, problem = _decode(data)

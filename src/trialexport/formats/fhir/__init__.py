@@ -59,15 +59,9 @@ class FhirFamily:
     def check(self, doc: Any, data: bytes, version: str | None, source: str) -> list[Diagnostic]:
         from trialexport.lines import located_in_text
 
-        from .validation import detect_fhir_version, validate_fhir, validate_fhir_models
+        from .validation.check import check_fhir
 
-        version = version or detect_fhir_version(doc)
-        if version is None:  # nothing version-specific: valid if either version accepts it, else judged as R5
-            version = "r4" if not validate_fhir(doc, "r4") and validate_fhir(doc, "r5") else "r5"
-        found = validate_fhir(doc, version)
-        seen = {f.path for f in found}
-        found += [d for d in validate_fhir_models(doc, version) if d.path not in seen]
-        return located_in_text(found, data)
+        return located_in_text(check_fhir(doc, version)[1], data)
 
 
 FAMILY = FhirFamily()

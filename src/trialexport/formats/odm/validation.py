@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from trialexport.diagnostics import Diagnostic, TrialExportError, error
+from trialexport.diagnostics import Diagnostic, TrialExportError, error, info
 from trialexport.resources import schema_path
 from trialexport.xmlsafe import parse_xml
 
@@ -236,7 +236,7 @@ def _version_of(root: etree._Element) -> str | None:
     return None
 
 
-def _schema_errors(tree: etree._ElementTree, version: str, source: str) -> list[Diagnostic]:
+def _schema_errors(tree: etree._ElementTree, version: str, source: str | None) -> list[Diagnostic]:
     schema = odm_schema(version)
     if schema.validate(tree):
         return []
@@ -280,7 +280,11 @@ _SOURCE_EXTERNAL = ("StudyOID", "MetaDataVersionOID", "leafID")  # a SourceItem 
 _SOURCE_SKIPPED = frozenset({"ItemOID", "ItemGroupOID", "StudyOID", "MetaDataVersionOID"})
 
 
-def _reference_errors(root: etree._Element, version: str, source: str) -> list[Diagnostic]:
+def _reference_errors(root: etree._Element, version: str, source: str | None, *, metadata_here: bool = True) -> list[
+    Diagnostic
+]:
+    """``ODM-OIDREF`` for each reference that resolves to nothing of the right kind; ``metadata_here=False`` (a
+    ClinicalData-only file): references to a kind of definition the file does not hold at all are not checked."""
     ns = "{" + NAMESPACES[version] + "}"
     cut = len(ns)  # "{ns}Name" -> "Name"
     plan, own = _referrers(version)
@@ -296,6 +300,7 @@ def _reference_errors(root: etree._Element, version: str, source: str) -> list[D
             if first != kind:
                 more.setdefault(oid, {first}).add(kind)
     leaf_ids = set(_LEAF_IDS[version](root))
+    kinds_here = set(by_oid.values())
     found = []
     for el in root.iter(*plan):
         name, checked = plan[el.tag]
@@ -316,6 +321,8 @@ def _reference_errors(root: etree._Element, version: str, source: str) -> list[D
                 if external and attr in _SOURCE_SKIPPED:
                     continue
                 if kind is None:
+                    if not metadata_here and wanted and wanted.isdisjoint(kinds_here):
+                        continue
                     what = " or ".join(f"{w}/@OID" for w in TARGETS[attr]) if wanted else "@OID"
                     problem = f"{name}/@{attr}={value!r} matches no {what} in the file"
                 else:
@@ -332,40 +339,62 @@ def _reference_errors(root: etree._Element, version: str, source: str) -> list[D
     return found
 
 
-def validate_odm(xml: bytes, version: str | None = None, *, source: str = "<bytes>") -> list[Diagnostic]:
+def validate_odm(xml: bytes, version: str | None = None, *, source: str | None = None) -> list[Diagnostic]:
     """Validate ODM ``xml`` against the official XSD of ``version`` ("1.3.2"/"2.0"; ``None``: from the document).
 
     Returns ``XML-UNSAFE``/``XML-PARSE`` (document refused), ``ODM-VERSION`` (unknown version), ``ODM-XSD`` (one per
     schema error, with line and path) and ``ODM-OIDREF`` (dangling OID reference) diagnostics; empty when valid.
+    ``source``: the file name the findings carry (``None``: none, e.g. an output not written yet, so the caller's
+    file name fills in).
     """
     if version is not None:
         _check_version(version)
     try:
-        tree = parse_xml(xml, source=source)
+        tree = parse_xml(xml, source=source or "<bytes>")
     except TrialExportError as exc:
         return [exc.diagnostic]
-    return validate_odm_parsed(tree, version, source=source)
+    root = tree.getroot()
+    version = version or _version_of(root)
+    if version not in MAIN_XSD:
+        return [_unknown_version(root, source)]
+    return _schema_errors(tree, version, source) + _reference_errors(root, version, source)
 
 
 def validate_odm_parsed(tree: etree._ElementTree, version: str | None = None, *, source: str = "<bytes>") -> list[
     Diagnostic
 ]:
-    """Validate a document already parsed with :func:`~trialexport.xmlsafe.parse_xml` (line numbers kept)."""
+    """Validate a document already parsed with :func:`~trialexport.xmlsafe.parse_xml` (line numbers kept).
+
+    With ``version`` ``None`` (a file from anywhere, ``trialexport validate``) the document's kind is recognised first
+    (:mod:`.foreign`: Define-XML, Dataset-XML, ClinicalData-only, older ODM, vendor extensions) and an ``info``
+    ``VALIDATE-KIND`` finding names it; a kind that cannot be validated gives an ``info`` ``VALIDATE-SKIP``.
+    """
+    from .foreign import classify, strip_foreign
+
     root = tree.getroot()
-    if version is None:
-        version = _version_of(root)
-        if version not in MAIN_XSD:
-            declared = root.get("ODMVersion")
-            return [
-                error(
-                    "ODM-VERSION",
-                    f"cannot validate: root <{_local(root.tag)}> in namespace {etree.QName(root).namespace!r} "
-                    f"with ODMVersion={declared!r} is not ODM 1.3.2 or 2.0",
-                    file=source,
-                    line=root.sourceline,
-                    path=f"/{_local(root.tag)}",
-                )
-            ]
-    found = _schema_errors(tree, version, source)
-    found += _reference_errors(root, version, source)
+    if version is not None:
+        return _schema_errors(tree, version, source) + _reference_errors(root, version, source)
+    version = _version_of(root)
+    ns = etree.QName(root).namespace or ""
+    kind = classify(root, ns, version) if ns in NAMESPACES.values() else None
+    if kind is not None and kind.version is None:
+        return [_note("VALIDATE-KIND", kind.title, root, source), _note("VALIDATE-SKIP", kind.skip, root, source)]
+    if version not in MAIN_XSD:
+        return [_unknown_version(root, source)]
+    assert kind is not None
+    core, notes = strip_foreign(tree, NAMESPACES[version])
+    found = [_note("VALIDATE-KIND", kind.title, root, source), *kind.notes, *notes]
+    found += _schema_errors(core, version, source)
+    found += _reference_errors(root, version, source, metadata_here=kind.metadata_here)
     return found
+
+
+def _unknown_version(root: etree._Element, source: str | None) -> Diagnostic:
+    declared = root.get("ODMVersion")
+    return error("ODM-VERSION", f"cannot validate: root <{_local(root.tag)}> in namespace "
+                 f"{etree.QName(root).namespace!r} with ODMVersion={declared!r} is not ODM 1.3.2 or 2.0",
+                 file=source, line=root.sourceline, path=f"/{_local(root.tag)}")
+
+
+def _note(code: str, message: str, root: etree._Element, source: str) -> Diagnostic:
+    return info(code, message, file=source, line=root.sourceline)

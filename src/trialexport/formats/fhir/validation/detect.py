@@ -94,15 +94,31 @@ def _schema_markers() -> tuple[frozenset[str], frozenset[str], dict[str, set[str
     return t5 - t4, t4 - t5, only5, only4
 
 
-def detect_fhir_version(obj: JSON) -> str | None:
-    """Tell R5 from R4 by content: version-only elements/resource types, versioned ``meta.profile`` canonicals,
-    and, if still undecided, which schema validates (fewer errors). ``None`` when nothing tells them apart."""
+_DECLARED = {"4.0": "r4", "5.0": "r5"}  # fhirVersion major.minor -> version
+
+
+def _declared(resources: list[JSON]) -> tuple[str, str] | None:
+    """A version a conformance resource declares in ``fhirVersion`` (CapabilityStatement, StructureDefinition,
+    ImplementationGuide): ``(version, "fhirVersion 4.0.1")``."""
+    for res in resources:
+        declared = res.get("fhirVersion")
+        for value in declared if isinstance(declared, list) else [declared]:
+            if isinstance(value, str) and (version := _DECLARED.get(".".join(value.split(".")[:2]))):
+                return version, f"{res.get('resourceType')}.fhirVersion {value}"
+    return None
+
+
+def detect_fhir_version_why(obj: JSON) -> tuple[str | None, str]:
+    """:func:`detect_fhir_version` and why: ``("r4", "R4-only elements or profiles")``; ``(None, reason)`` when
+    nothing tells the versions apart."""
     if not isinstance(obj, dict) or not isinstance(obj.get("resourceType"), str):
-        return None
+        return None, "not a FHIR resource"
     resources = _all_resources(obj)
+    if (declared := _declared(resources)) is not None:
+        return declared
     s5, s4 = _score(resources, _R5_ONLY, _R4_ONLY)
     if bool(s5) != bool(s4):
-        return "r5" if s5 else "r4"
+        return ("r5", "R5-only elements or profiles") if s5 else ("r4", "R4-only elements or profiles")
     types5, types4, only5, only4 = _schema_markers()
     kinds = {t for res in resources if isinstance(t := res.get("resourceType"), str)}
     s5 += len(kinds & types5)
@@ -110,10 +126,18 @@ def detect_fhir_version(obj: JSON) -> str | None:
     g5, g4 = _score(resources, only5, only4)
     s5, s4 = s5 + g5, s4 + g4
     if bool(s5) != bool(s4):
-        return "r5" if s5 else "r4"
+        return ("r5", "R5-only resource types or elements") if s5 else ("r4", "R4-only resource types or elements")
     from .validate import validate_fhir
 
     e5, e4 = len(validate_fhir(obj, "r5")), len(validate_fhir(obj, "r4"))
     if e5 != e4:
-        return "r5" if e5 < e4 else "r4"
-    return None
+        return ("r5" if e5 < e4 else "r4"), f"fewer findings as {'R5' if e5 < e4 else 'R4'} ({min(e5, e4)} vs " \
+            f"{max(e5, e4)})"
+    return None, "nothing in the content tells R5 from R4"
+
+
+def detect_fhir_version(obj: JSON) -> str | None:
+    """Tell R5 from R4 by content: a declared ``fhirVersion``, version-only elements/resource types, versioned
+    ``meta.profile`` canonicals, and, if still undecided, which schema validates (fewer errors). ``None`` when nothing
+    tells them apart."""
+    return detect_fhir_version_why(obj)[0]

@@ -19,7 +19,7 @@ import re
 from functools import cache
 from typing import Any
 
-from trialexport.diagnostics import Diagnostic, error
+from trialexport.diagnostics import Diagnostic, error, info
 
 from .bindings import load_bindings
 from .pieces import MAX_MSG, Piece, escape
@@ -181,8 +181,20 @@ _LITERAL_REF = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history
 _TAIL_REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})$")
 
 
-def _unresolved(bundle: JSON, refs: list[tuple[str, str]]) -> list[Diagnostic]:
-    """``FHIR-REF`` for each reference that names no entry of ``bundle`` (by fullUrl, or ``Type/id``)."""
+#: Bundle types whose Composition must find what it references inside the Bundle (FHIR documents are self-contained:
+#: the Composition's subject, authors, section entries, ... travel with it). Elsewhere a ``Type/id`` reference that
+#: names no entry is resolved outside the Bundle, against the server base (FHIR "Resolving references in Bundles"):
+#: a searchset or history page, a message or a batch may point at resources it does not carry.
+SELF_CONTAINED_TYPES = ("document",)
+
+
+def _unresolved(bundle: JSON, refs: list[tuple[str, str]], self_contained: bool) -> list[Diagnostic]:
+    """Findings for references that name no entry of ``bundle`` (by fullUrl, or ``Type/id``).
+
+    ``urn:uuid:``/``urn:oid:`` references can only resolve to an entry's fullUrl: ``FHIR-REF`` in any Bundle. A
+    ``Type/id`` reference is ``FHIR-REF`` when ``self_contained`` (trialexport's own outputs), or inside the
+    Composition of a ``document`` Bundle; otherwise ``FHIR-REF-OUTSIDE`` (information: resolved outside the Bundle).
+    """
     full_urls: set[str] = set()
     literal: set[str] = set()
     for entry in bundle.get("entry") or ():
@@ -196,23 +208,31 @@ def _unresolved(bundle: JSON, refs: list[tuple[str, str]]) -> list[Diagnostic]:
         res = entry.get("resource")
         if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and isinstance(res.get("id"), str):
             literal.add(f"{res['resourceType']}/{res['id']}")
+    btype = bundle.get("type")
+    inside = "/entry/0/resource/" if btype in SELF_CONTAINED_TYPES else None
     found = []
     for path, ref in refs:
         if ref.startswith(("urn:uuid:", "urn:oid:")):
             if ref not in full_urls:
                 found.append(error("FHIR-REF", f"reference {ref!r} matches no entry fullUrl in the Bundle", path=path))
         elif (m := _LITERAL_REF.match(ref)) and f"{m.group(1)}/{m.group(2)}" not in literal:
-            msg = f"reference {ref!r} matches no entry (resourceType/id or fullUrl)"
-            found.append(error("FHIR-REF", msg, path=path))
+            if self_contained or (inside is not None and path.startswith(inside)):
+                why = "" if self_contained else f" (a {btype} Bundle carries what its Composition references)"
+                found.append(error("FHIR-REF", f"reference {ref!r} matches no entry (resourceType/id or fullUrl){why}",
+                                   path=path))
+            else:
+                found.append(info("FHIR-REF-OUTSIDE", f"reference {ref!r} names no entry of this {btype or 'untyped'} "
+                                  "Bundle: it resolves outside the Bundle (server base)", path=path))
     return found
 
 
-def element_errors(pieces: list[Piece], version: str,
-                   bundle: JSON | None = None) -> tuple[list[Diagnostic], list[Diagnostic], list[Diagnostic]]:
+def element_errors(pieces: list[Piece], version: str, bundle: JSON | None = None, *,
+                   self_contained: bool = True) -> tuple[list[Diagnostic], list[Diagnostic], list[Diagnostic]]:
     """``(bindings, required and choice, references)`` findings of the given pieces, each in document order.
 
     ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
-    validator. References are checked only when the pieces come from ``bundle`` (a Bundle's entries). Values of the
+    validator. References are checked only when the pieces come from ``bundle`` (a Bundle's entries); how strictly:
+    :func:`_unresolved` (``self_contained``: every reference must resolve, as in trialexport's outputs). Values of the
     wrong JSON type are left to the schema check.
     """
     plan = _plan(version)
@@ -222,5 +242,6 @@ def element_errors(pieces: list[Piece], version: str,
         if node is not None:
             walk.base = pointer
             walk.visit(shell, node)
-    refs = _unresolved(bundle, walk.refs) if bundle is not None and isinstance(bundle.get("entry"), list) else []
+    in_bundle = bundle is not None and isinstance(bundle.get("entry"), list)
+    refs = _unresolved(bundle, walk.refs, self_contained) if bundle is not None and in_bundle else []
     return walk.bindings, walk.required, refs

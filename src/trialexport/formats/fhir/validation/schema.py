@@ -158,12 +158,142 @@ def _load(version: str) -> tuple[JSON, tuple[tuple[str, str, tuple[str, ...]], .
             node.update(hit[1])
             numbers.add(f"{name}:{hit[0]}")
     rewrites = []
+    spaces = []
     for pattern, places in found.items():
         if (fixed := _escape_lone_braces(pattern)) != pattern:
             for _, node in places:
                 node["pattern"] = fixed
             rewrites.append((pattern, fixed, tuple(where for where, _ in places)))
-    return schema, tuple(rewrites), (*objects, *sorted(numbers))
+        if (xsd := xsd_whitespace(fixed)) != fixed:
+            for _, node in places:
+                node["pattern"] = xsd
+            spaces.append(f"pattern:{pattern}")
+    more = _amend_primitive_elements(schema, version)
+    return schema, tuple(rewrites), (*objects, *sorted(numbers), *sorted(spaces), *more)
+
+
+_XSD_SPACE = " \\t\\n\\r"  # XML Schema's \s: space, tab, newline, carriage return (nothing else)
+
+
+def _xsd_class(pattern: str, i: int) -> tuple[str, int] | None:
+    """One token of :func:`xsd_whitespace` outside classes: a class holding ``\\s``/``\\S``, or the escape itself."""
+    if pattern.startswith(("\\s", "\\S"), i):
+        return (f"[{_XSD_SPACE}]" if pattern[i + 1] == "s" else f"[^{_XSD_SPACE}]"), i + 2
+    if pattern[i] != "[":
+        return None
+    end, j = None, i + 1
+    while j < len(pattern):
+        if pattern[j] == "\\":
+            j += 2
+            continue
+        if pattern[j] == "]":
+            end = j
+            break
+        j += 1
+    body = pattern[i + 1 : end] if end is not None else ""
+    if end is None or ("\\s" not in body and "\\S" not in body):
+        return None
+    negated = body.startswith("^")
+    members = body[1:] if negated else body
+    if "\\S" in members:  # [A\S] is "A, or not XSD whitespace"; [^A\S] is "XSD whitespace but not A"
+        rest = members.replace("\\S", "").replace("\\s", _XSD_SPACE)
+        if negated:
+            return f"(?:(?![{rest}])[{_XSD_SPACE}])" if rest else f"[{_XSD_SPACE}]", end + 1
+        return (f"(?:[{rest}]|[^{_XSD_SPACE}])" if rest else f"[^{_XSD_SPACE}]"), end + 1
+    return f"[{'^' if negated else ''}{members.replace(chr(92) + 's', _XSD_SPACE)}]", end + 1
+
+
+def xsd_whitespace(pattern: str) -> str:
+    """A FHIR primitive ``pattern`` with ``\\s``/``\\S`` meaning what they mean in the specification.
+
+    The regexes of the FHIR primitive types are XML Schema regexes (they come from the StructureDefinitions'
+    ``regex`` extension and ``fhir-base.xsd``), where ``\\s`` is exactly space, tab, newline and carriage return.
+    In ECMA-262 (JSON Schema) and Python, ``\\s`` is Unicode white space, so the R4 ``string`` pattern
+    ``[ \\r\\n\\t\\S]+`` rejected any text holding a no-break space (U+00A0), e.g. 11 official R4 examples. Each
+    ``\\s`` becomes ``[ \\t\\n\\r]`` and each ``\\S`` ``[^ \\t\\n\\r]``, inside classes too.
+    """
+    return _rewrite_outside_classes_and_classes(pattern)
+
+
+def _rewrite_outside_classes_and_classes(pattern: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        done = _xsd_class(pattern, i)
+        if done is not None:
+            out.append(done[0])
+            i = done[1]
+            continue
+        step = 2 if pattern[i] == "\\" else 1
+        out.append(pattern[i : i + step])
+        i += step
+    return "".join(out)
+
+
+def _definition_at(defs: JSON, path: str) -> JSON | None:
+    """The schema definition holding the last step of a FHIR element path (``ImplementationGuide.definition.resource
+    .fhirVersion`` -> ``ImplementationGuide_Resource``), following the properties' ``$ref`` s from the root type."""
+    steps = path.split(".")
+    node = defs.get(steps[0])
+    for step in steps[1:-1]:
+        prop = (node or {}).get("properties", {}).get(step)
+        if not isinstance(prop, dict):
+            return None
+        ref = prop.get("$ref") or (prop.get("items") or {}).get("$ref")
+        node = defs.get(ref.rpartition("/")[2]) if isinstance(ref, str) else None
+    return node
+
+
+def _amend_primitive_elements(schema: JSON, version: str) -> list[str]:
+    """The amendments of primitive elements (each listed in :func:`schema_amendments` as ``<kind>:<where>``):
+
+    * ``canonical:<Type>.<element>``: the schema generator gave ``canonical`` elements no ``_<element>`` sibling
+      (every other primitive has one) and lists the required ones (``QuestionnaireResponse.questionnaire``) in
+      ``required``, although FHIR JSON lets any primitive element carry its id and extensions in ``_<element>``, with
+      or without a value (json.html). The sibling is added; a required ``canonical`` is left to the required-element
+      tables (:mod:`.required`), which accept the value or ``_<element>``.
+    * ``null-items:<Type>.<element>``: in ``_<element>`` arrays, FHIR JSON marks with ``null`` the items of a
+      repeating primitive that carry no id or extension; the schema only allowed objects.
+    * ``fhirVersion:<element path>``: R4 only: the schema's ``enum`` of FHIR versions predates the final 4.0.1
+      release and lacks ``4.0.1``; it is replaced by the codes of the FHIR-version value set from the generated
+      required-binding table (``required-bindings.json``), a superset.
+    """
+    defs = schema.get("definitions", {})
+    element = {"$ref": "#/definitions/Element"}
+    done: list[str] = []
+    for name, definition in defs.items():
+        props = definition.get("properties") if isinstance(definition, dict) else None
+        if not isinstance(props, dict):
+            continue
+        for prop, sub in list(props.items()):
+            if not isinstance(sub, dict):
+                continue
+            is_array = sub.get("type") == "array"
+            ref = (sub.get("items") or {}).get("$ref") if is_array else sub.get("$ref")
+            if ref == "#/definitions/canonical" and f"_{prop}" not in props:
+                props[f"_{prop}"] = {"type": "array", "items": dict(element)} if is_array else dict(element)
+                if prop in definition.get("required", ()):
+                    definition["required"] = [r for r in definition["required"] if r != prop]
+                done.append(f"canonical:{name}.{prop}")
+        for prop, sub in props.items():
+            if prop.startswith("_") and isinstance(sub, dict) and sub.get("type") == "array" \
+                    and (sub.get("items") or {}).get("$ref") == element["$ref"]:
+                sub["items"] = {"anyOf": [dict(element), {"type": "null"}]}
+                done.append(f"null-items:{name}.{prop[1:]}")
+    if version == "r4":
+        import orjson
+
+        table = orjson.loads(schema_file(version, "required-bindings.json").read_bytes())
+        for path, canonical in sorted(table.get("valueSets", {}).items()):
+            definition = _definition_at(defs, path)
+            prop = (definition or {}).get("properties", {}).get(path.rpartition(".")[2])
+            if isinstance(prop, dict) and prop.get("type") == "array":
+                prop = prop.get("items")
+            if canonical.startswith("http://hl7.org/fhir/ValueSet/FHIR-version") and isinstance(prop, dict) \
+                    and "enum" in prop and set(prop["enum"]) <= set(codes := table["bindings"].get(path, ())):
+                prop["enum"] = list(codes)
+                done.append(f"fhirVersion:{path}")
+    return done
 
 
 

@@ -26,7 +26,10 @@ def ref_target(prop: JSON) -> tuple[str | None, bool]:
     ref = prop.get("$ref")
     is_array = False
     if ref is None and prop.get("type") == "array" and isinstance(prop.get("items"), dict):
-        ref, is_array = prop["items"].get("$ref"), True
+        items = prop["items"]
+        if "anyOf" in items:  # ``_<element>`` arrays amended to allow null items (see .schema)
+            items = next((a for a in items["anyOf"] if isinstance(a, dict) and "$ref" in a), {})
+        ref, is_array = items.get("$ref"), True
     if isinstance(ref, str) and ref.startswith(_PREFIX):
         return ref[len(_PREFIX) :], is_array
     return None, is_array

@@ -34,6 +34,7 @@ from trialexport.diagnostics import Diagnostic, error
 
 from .elements import element_errors
 from .elements import prepare as prepare_elements
+from .messages import explain_pattern
 from .pieces import JSON, Piece, escape, pointer, short, split
 from .project_rules import project_rule_errors
 from .schema import check_version, ecma_to_python_regex, load_schema, resource_types
@@ -141,7 +142,10 @@ def _rs_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
         if unexpected:
             found.extend((order, _unknown(u, base, rtype, version)) for u in unexpected)
         else:
-            found.append((order, error("FHIR-SCHEMA", short(err.message), path=base)))
+            pattern = getattr(err.kind, "pattern", None)
+            readable = explain_pattern(err.instance, pattern, version) \
+                if isinstance(pattern, str) and isinstance(err.instance, str) else None
+            found.append((order, error("FHIR-SCHEMA", readable or short(err.message), path=base)))
     found.sort(key=lambda item: item[0])  # document order of the pieces, as the "py" engine reports them
     return [d for _, d in found]
 
@@ -157,11 +161,13 @@ def _py_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
                 extra = [k for k in err.instance if k not in allowed]
                 found.extend(_unknown(u, base, rtype, version) for u in extra)
             else:
-                found.append(error("FHIR-SCHEMA", short(err.message), path=base))
+                readable = explain_pattern(err.instance, err.validator_value, version) \
+                    if err.validator == "pattern" and isinstance(err.instance, str) else None
+                found.append(error("FHIR-SCHEMA", readable or short(err.message), path=base))
     return found
 
 
-def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagnostic]:
+def validate_fhir(obj: JSON, version: str, *, engine: str = "rs", self_contained: bool = True) -> list[Diagnostic]:
     """Validate a Bundle or single resource against the official ``version`` ("r5"/"r4") JSON schema.
 
     Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``), ``FHIR-BINDING`` for a ``code`` outside the
@@ -170,8 +176,9 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
     ``FHIR-REQUIRED`` for an element with cardinality min >= 1 missing from an object that is present
     (:mod:`.required`; the schemas require no primitive element) and, inside a Bundle,
     ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
-    entry. ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as ``datetime`` go to the
-    reference engine) or ``"py"``.
+    entry (``self_contained=False``, for files from elsewhere: only where the Bundle type requires it, see
+    :func:`.elements._unresolved`). ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as
+    ``datetime`` go to the reference engine) or ``"py"``.
     """
     check_version(version)
     engine = choose_engine(engine)
@@ -185,7 +192,8 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs") -> list[Diagno
             found += _py_errors(pieces, version)
     else:
         found += _py_errors(pieces, version)
-    bindings, required, refs = element_errors(pieces, version, obj if obj.get("resourceType") == "Bundle" else None)
+    bindings, required, refs = element_errors(pieces, version, obj if obj.get("resourceType") == "Bundle" else None,
+                                              self_contained=self_contained)
     if bindings:  # a value the schema already rejected is reported once
         flagged = {d.path for d in found}
         found += [d for d in bindings if d.path not in flagged]
