@@ -100,6 +100,8 @@ def _study_type(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
     """Study type; the transform argument (a crosswalk pseudo value) replaces it for patient registries."""
     pseudo = row["transform"].partition(":")[2]
     registry = bool(ctx.trial.design.patient_registry) and bool(pseudo)
+    if ctx.trial.design.patient_registry is not None:
+        ctx.carried.add("design.patient_registry")
     return [_coded_value(ctx, row, p, pseudo if registry else v) for p, v in raw]
 
 
@@ -130,15 +132,21 @@ def ts_rows(version: str) -> tuple[dict[str, str], ...]:
 
 
 def ts_params(ctx: Ctx, version: str) -> list[TSParam]:
-    """The TS parameters with at least one value, in table order."""
+    """The TS parameters with at least one value, in table order; ``ctx.carried`` gets the model paths they read
+    (source and ``when`` condition; a count of a list carries none of its fields)."""
     data = ctx.data
     out = []
     for row in ts_rows(version):
-        if not condition_holds(data, parse_condition(row["when"])):
+        cond = parse_condition(row["when"])
+        if not condition_holds(data, cond):
             continue
         src = row["source"]
         raw = ((concrete(src, idx), v) for idx, v in iter_values(data, src))
         values = TRANSFORMS[row["transform"].partition(":")[0]](ctx, row, raw)
         if values:
             out.append(TSParam(row, tuple(values)))
+            if row["transform"] != "count":
+                ctx.carried.add(src.removesuffix("[]"))
+            if cond is not None:
+                ctx.carried.add(cond[0])
     return out

@@ -100,6 +100,7 @@ class EventSpec:
     epoch_oid: str
     epoch_name: str
     groups: list[GroupSpec]
+    group_oid: str = ""  # 2.0 StudyEventGroupDef of the epoch
 
 
 @dataclass(slots=True)
