@@ -21,6 +21,8 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Files record when they were made (ODM CreationDateTime): the suite pins that time, as reproducible builds do.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
 DATA = ROOT / "tests" / "data"
 CORPUS = sorted((DATA / "ctgov-v2").glob("*.json"))
 SEED_PAGE = ROOT / "fixtures" / "NCT04318600.txt"

@@ -37,7 +37,7 @@ def test_rows_are_well_formed(version: str) -> None:
 
 def test_every_element_kind_has_an_oid_pattern() -> None:
     written = {r.target.kind for v in VERSIONS for r in tables.rows(v)}
-    structural = {"AgeCheck", "AgeUnit", "SexCode", "TrialSummary", "TrialPhase"}  # content of other elements
+    structural = {"AgeCheck", "AgeUnit", "SexCheck", "TrialSummary", "TrialPhase"}  # content of other elements
     assert written - structural <= set(tables.elements()), written - structural - set(tables.elements())
 
 
@@ -91,8 +91,9 @@ def test_switching_a_shared_row_off_affects_both_versions(tmp_path: Path) -> Non
     copy = tmp_path / "mappings"
     shutil.copytree(ROOT / "mappings", copy)
     before_cov, before = _convert(tmp_path, "before", {"TRIALEXPORT_MAPPINGS": str(copy)})
-    for version in VERSIONS:
+    for version in VERSIONS:  # the rows reading the official's name: FullName, and FirstName / LastName
         _switch_off(copy, "admin.csv", "official-name", version)
+        _switch_off(copy, "admin.csv", "official-name-parts", version)
     after_cov, after = _convert(tmp_path, "after", {"TRIALEXPORT_MAPPINGS": str(copy)})
     for version in VERSIONS:
         fmt = f"odm-{version}"

@@ -1,12 +1,16 @@
 """The ``source`` cell of a mapping row, shared by every format's tables: model paths joined with ``+``.
 
 ``a.b[]{x;y}+c.d``: the first source drives iteration (one call per list item, with its indices); ``{x;y}`` keeps
-only those keys of the item read (and only those leaves count as carried); further sources are read whole.
+only those keys of the item read (and only those leaves count as carried); ``a[]{}`` reads the whole item but carries
+nothing by itself (it only structures: one element per item); further sources are read whole.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from .pathexpr import iter_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,9 +19,12 @@ class Source:
 
     path: str
     fields: tuple[str, ...] = ()
+    structure: bool = False  # ``{}``: read whole, carries nothing
 
     def leaves(self) -> list[str]:
         """The model paths this source reads (for coverage)."""
+        if self.structure:
+            return []
         if not self.fields:
             return [self.path]
         return [f"{self.path}.{f}" for f in self.fields]
@@ -28,8 +35,34 @@ def parse_source(text: str) -> tuple[Source, ...]:
     out = []
     for part in filter(None, text.split("+")):
         fields: tuple[str, ...] = ()
+        structure = False
         if part.endswith("}"):
             part, _, inner = part[:-1].partition("{")
-            fields = tuple(f.strip() for f in inner.split(";"))
-        out.append(Source(part, fields))
+            fields = tuple(f.strip() for f in inner.split(";") if f.strip())
+            structure = not fields
+        out.append(Source(part, fields, structure))
     return tuple(out)
+
+
+def select(value: Any, fields: tuple[str, ...]) -> Any:
+    """Only the named keys of an object (of each object of a list); ``None`` when none is set."""
+    if not fields:
+        return value
+    if isinstance(value, list):
+        return [select(v, fields) for v in value]
+    if isinstance(value, dict):
+        return {f: value[f] for f in fields if value.get(f) is not None} or None
+    return value
+
+
+def read_whole(data: Any, source: Source) -> Any:
+    """A source read whole (not iterated): its value, or the list of its values for a path through lists."""
+    found = iter_values(data, source.path)
+    if "[]" in source.path:
+        return [select(v, source.fields) for _, v in found] if found else None
+    return select(found[0][1], source.fields) if found else None
+
+
+def carried_leaves(sources: tuple[Source, ...]) -> frozenset[str]:
+    """The model paths (normalized) a row carries when it places a value (``{}`` sources: none)."""
+    return frozenset(p.removesuffix("[]") for src in sources for p in src.leaves())

@@ -14,7 +14,7 @@ from trialexport.model import Trial
 
 from .mapping import engine, v20, v132
 from .mapping.context import Ctx, oid_part
-from .mapping.edc import add_ts_group, build_spec
+from .mapping.edc import build_spec
 from .mapping.plan import Plan
 from .mapping.tables import odm_table
 from .versions import VERSIONS
@@ -32,10 +32,7 @@ def build_tree(ctx: Ctx, version: str) -> Node:
     ctx.plan = Plan(oid_part(ctx.trial.study_id or "UNKNOWN"), version)
     engine.run(ctx, version)
     spec = build_spec(ctx.plan, version)
-    if version == "1.3.2":
-        add_ts_group(spec, ctx.plan.one("TrialSummary").get("params", []))
-        return v132.build(ctx.plan, spec)
-    return v20.build(ctx.plan, spec)
+    return (v132 if version == v132.VERSION else v20).build(ctx.plan, spec)
 
 
 @dataclass(frozen=True, slots=True)

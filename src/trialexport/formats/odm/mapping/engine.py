@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from trialexport.mapkit.pathexpr import condition_holds, iter_values
+from trialexport.mapkit.sources import carried_leaves, read_whole, select
 from trialexport.mapkit.transforms import Call, Transform
 
 from . import tables
@@ -25,29 +26,7 @@ _NO_SOURCE: list[tuple[Key, Any]] = [((), None)]
 @cache
 def _steps(version: str) -> tuple[tuple[tables.Row, Transform, frozenset[str]], ...]:
     """Each row with its transform and the model paths it carries when it places a value."""
-    out = []
-    for row in tables.rows(version):
-        leaves: set[str] = set()
-        for src in row.sources:
-            if src.fields:
-                leaves.update(src.leaves())
-            elif not src.path.endswith("[]"):  # a whole list item only structures (one element per item)
-                leaves.add(src.path)
-        out.append((row, TRANSFORMS.get(row.transform), frozenset(p.removesuffix("[]") for p in leaves)))
-    return tuple(out)
-
-
-def _get(data: Any, path: str) -> Any:
-    found = iter_values(data, path)
-    if not found:
-        return None
-    return found[0][1] if "[]" not in path else [v for _, v in found]
-
-
-def _select(value: Any, fields: tuple[str, ...]) -> Any:
-    if fields and isinstance(value, dict):
-        return {f: value[f] for f in fields if value.get(f) is not None} or None
-    return value
+    return tuple((row, TRANSFORMS.get(row.transform), carried_leaves(row.sources)) for row in tables.rows(version))
 
 
 def _empty(value: Any) -> bool:
@@ -65,14 +44,14 @@ def run(ctx: Ctx, version: str) -> None:
         items: list[tuple[Key, Any]] = _NO_SOURCE if first is None else iter_values(data, first.path)
         if not items:
             continue
-        others = tuple(_select(_get(data, s.path), s.fields) for s in row.sources[1:])
+        others = tuple(read_whole(data, s) for s in row.sources[1:])
         fields = first.fields if first is not None else ()
         call = Call(row, (), first.path if first else "")
         placed = False
         for idx, value in items:
             if first is not None:
                 if fields:
-                    value = _select(value, fields)
+                    value = select(value, fields)
                 if others:
                     value = (value, *others)
                     if all(v is None for v in value):

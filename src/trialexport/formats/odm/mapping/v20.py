@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from trialexport.cdisc.ts import TSParam, TSValue
+from trialexport.cdisc import terminology
+from trialexport.cdisc.ts import TSRecord
 from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
 
-from .common import fixed, lines, root_attributes
-from .context import code_system
+from . import trial_summary
+from .common import fixed, lines, root_attributes, user_type
 from .defs import code_list, item_def
 from .plan import Plan
 from .spec import Alias, Spec
@@ -25,22 +26,30 @@ def _tt(parent: Node, tag: str, text: str) -> None:
     T.el(T.el(parent, tag), "TranslatedText", {"Type": PLAIN, XML_LANG: LANG}, text)
 
 
-def _nci(parent: Node, code: str | None, label: str | None = None) -> None:
+def _coding(parent: Node, code: str, reference: str, label: str | None = None) -> None:
+    """A Coding in the reference terminology ``reference`` (``terminology.csv``: System, SystemName, version)."""
+    ref = terminology.reference(reference)
+    T.el(parent, "Coding", {"Code": code, "System": ref.system, "SystemName": ref.system_name,
+                            "SystemVersion": ref.version or None, "Label": label})
+
+
+def _cdisc(parent: Node, code: str | None, label: str | None = None) -> None:
     if code:
-        T.el(parent, "Coding", {"Code": code, "System": code_system("nci"), "Label": label})
+        _coding(parent, code, "cdisc", label)
 
 
 def _codings(parent: Node, codings: list[dict[str, Any]]) -> None:
     for c in codings:
-        T.el(parent, "Coding", {"Code": c["Code"], "System": c["System"], "Label": c.get("Label")})
+        T.el(parent, "Coding", {"Code": c["Code"], "System": c["System"], "SystemName": c.get("SystemName"),
+                                "Label": c.get("Label")})
 
 
 def _codings_aliases(parent: Node, aliases: list[Alias]) -> None:
-    """NCI C-code aliases become Coding (native in 2.0); the others stay Alias, after the Codings."""
+    """NCI C-code aliases become CDISC CT Codings (native in 2.0); the others stay Alias, after the Codings."""
     nci = alias_context("nci")
     for context, name in aliases:
         if context == nci:
-            _nci(parent, name)
+            _cdisc(parent, name)
     for context, name in aliases:
         if context != nci:
             T.el(parent, "Alias", {"Context": context, "Name": name})
@@ -49,7 +58,7 @@ def _codings_aliases(parent: Node, aliases: list[Alias]) -> None:
 def build(plan: Plan, spec: Spec) -> Node:
     """The ODM 2.0 document of the plan."""
     sv = plan.one("Study")
-    root = T.root("ODM", root_attributes(plan, sv["creation"]))
+    root = T.root("ODM", root_attributes(plan))
     study = T.el(root, "Study", {"OID": plan.oid("Study"), "StudyName": sv["name"],
                                  "ProtocolName": sv["protocol_name"]})
     _tt(study, "Description", sv["description"])
@@ -60,35 +69,31 @@ def build(plan: Plan, spec: Spec) -> Node:
     return root
 
 
-def _epochs(spec: Spec) -> dict[tuple[str, str, str], None]:
-    return dict.fromkeys((ev.epoch_oid, ev.epoch_name, ev.group_oid) for ev in spec.events)
+def _epochs(plan: Plan, spec: Spec) -> list[dict[str, str]]:
+    """The epochs written: those of the EDC events, then those of the study cells."""
+    used = [ev.epoch["epoch_oid"] for ev in spec.events] + [c["epoch_oid"] for _, c in plan.items("Cell")]
+    return [e for e in odm_table("epochs") if e["epoch_oid"] in used]
+
+
+def _groups(plan: Plan, spec: Spec) -> list[tuple[str, str]]:
+    """``(StudyEventGroupDef OID, Mandatory)`` in Protocol order: the event groups of the epochs, then the cells
+    (not mandatory: a subject goes through the cells of one arm)."""
+    out = [(e["group_oid"], "Yes") for e in _epochs(plan, spec) if e["group_oid"]]
+    return out + [(plan.oid("Cell", k), "No") for k, _ in plan.items("Cell")]
 
 
 def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
     description = plan.one("Study").get("protocol_description")
     if description:
         _tt(proto, "Description", description)
-    params: list[TSParam] = plan.one("TrialSummary").get("params", [])
-    if params:
-        summary = T.el(proto, "StudySummary")
-        for p in params:
-            for k, v in enumerate(p.values, 1):
-                kind = "StudyParameterValue" if len(p.values) > 1 else "StudyParameter"
-                oid = plan.oid(kind, fields={"parmcd": p.parmcd, "k": k})
-                if v.coded and v.code:  # a crosswalk term: one of finitely many, so written once per process
-                    cache_key = ("StudyParameter", oid, p.row["term"], p.parmcd, p.row["nci"], v.text, v.code.nci,
-                                 v.code.cdisc)
-                    T.fragment(summary, cache_key, partial(_study_parameter, oid=oid, p=p, v=v))
-                else:
-                    _study_parameter(summary, oid, p, v)
+    _summary(proto, trial_summary.records(plan))
     structure = T.el(proto, "StudyStructure")
     for key, arm in plan.items("Arm"):
         a = T.el(structure, "Arm", {"OID": plan.oid("Arm", key), "Name": arm["name"]})
         if arm.get("description"):
             _tt(a, "Description", arm["description"])
-    epochs = _epochs(spec)
-    for n, (oid, name, _) in enumerate(epochs, 1):
-        T.el(structure, "Epoch", {"OID": oid, "Name": name, "SequenceNumber": str(n)})
+    for n, epoch in enumerate(_epochs(plan, spec), 1):
+        T.el(structure, "Epoch", {"OID": epoch["epoch_oid"], "Name": epoch["name"], "SequenceNumber": str(n)})
     phase = plan.one("TrialPhase").get("value")
     if phase:
         T.el(proto, "TrialPhase", {"Value": phase})
@@ -99,7 +104,6 @@ def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
     if pop:
         el = T.el(proto, "StudyTargetPopulation", {"OID": plan.oid("Population"), "Name": plan.name("Population")})
         _tt(el, "Description", lines(pop.get("description")))
-        _codings(el, pop.get("codings", []))
     if spec.criteria:
         iec = T.el(proto, "InclusionExclusionCriteria")
         for kind, tag in (("inclusion", "InclusionCriteria"), ("exclusion", "ExclusionCriteria")):
@@ -111,17 +115,32 @@ def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
                                                     "Name": plan.name("Criterion", key),
                                                     "ConditionOID": plan.oid("Condition", key, c)})
                     _tt(el, "Description", c["text"])
-                    _nci(el, c["nci"], c["iecat"])
-    for n, (_, _, group) in enumerate(epochs, 1):
-        T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": group, "OrderNumber": str(n), "Mandatory": "Yes"})
+                    _cdisc(el, c["nci"], c["iecat"])
+    for n, (oid, mandatory) in enumerate(_groups(plan, spec), 1):
+        T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": oid, "OrderNumber": str(n), "Mandatory": mandatory})
 
 
-def _study_parameter(summary: Node, oid: str, p: TSParam, v: TSValue) -> None:
-    sp = T.el(summary, "StudyParameter", {"OID": oid, "Term": p.row["term"], "ShortName": p.parmcd})
+def _summary(proto: Node, records: list[TSRecord]) -> None:
+    """StudySummary: one StudyParameter per TS record (ODM 2.0 allows one ParameterValue each)."""
+    if not records:
+        return
+    summary = T.el(proto, "StudySummary")
+    for r in records:
+        T.fragment(summary, ("StudyParameter", r), partial(_study_parameter, r=r))
+
+
+def _study_parameter(summary: Node, r: TSRecord) -> None:
+    v = r.value
+    sp = T.el(summary, "StudyParameter", {"OID": f"SP.{r.parmcd}.{r.seq}", "Term": r.parm, "ShortName": r.parmcd})
     pv = T.el(sp, "ParameterValue", {"Value": v.text})
-    if v.coded and v.code:
-        _nci(pv, v.code.nci, v.code.cdisc)
-    _nci(sp, p.row["nci"], p.parmcd)
+    if v.code and v.system:
+        T.el(pv, "Coding", {"Code": v.code, "System": v.system, "SystemName": v.system_name,
+                            "SystemVersion": v.version or None})
+    if v.null_flavor:
+        _coding(pv, v.null_flavor, "nullflavor")
+    if v.registry:
+        _coding(pv, v.registry, "ctgov")
+    _cdisc(sp, r.parm_code, r.parmcd)
 
 
 def _coded_list(plan: Plan, proto: Node, tag: str, kind: str) -> None:
@@ -156,15 +175,33 @@ def _outcomes(plan: Plan, proto: Node) -> None:
             _tt(el, "Description", lines(ep.get("description")))
 
 
+def _formal(parent: Node, context: str, expression: str) -> None:
+    if expression:
+        T.el(T.el(parent, "FormalExpression", {"Context": context}), "Code", text=expression)
+
+
 def _metadata(plan: Plan, mdv: Node, spec: Spec) -> None:
-    for epoch, name, group in _epochs(spec):
-        seg = T.el(mdv, "StudyEventGroupDef", {"OID": group, "Name": name, "EpochOID": epoch})
-        for n, ev in enumerate((ev for ev in spec.events if ev.group_oid == group), 1):
-            T.el(seg, "StudyEventRef", {"StudyEventOID": ev.oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+    for epoch in _epochs(plan, spec):
+        if epoch["group_oid"]:
+            seg = T.el(mdv, "StudyEventGroupDef", {"OID": epoch["group_oid"], "Name": epoch["name"],
+                                                   "EpochOID": epoch["epoch_oid"]})
+            for n, ev in enumerate((ev for ev in spec.events if ev.epoch is epoch), 1):
+                T.el(seg, "StudyEventRef", {"StudyEventOID": ev.oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+            _cdisc(seg, epoch["nci"], epoch["cdisc"])
+    epochs = {e["epoch_oid"]: e for e in odm_table("epochs")}
+    for key, cell in plan.items("Cell"):
+        seg = T.el(mdv, "StudyEventGroupDef", {"OID": plan.oid("Cell", key), "Name": plan.name("Cell", key),
+                                               "ArmOID": plan.oid("Arm", key), "EpochOID": cell["epoch_oid"]})
+        T.el(seg, "StudyEventRef", {"StudyEventOID": plan.oid("CellEvent", key, cell), "OrderNumber": "1",
+                                    "Mandatory": "Yes"})
+        _cdisc(seg, epochs[cell["epoch_oid"]]["nci"], epochs[cell["epoch_oid"]]["cdisc"])
     for ev in spec.events:
         sed = T.el(mdv, "StudyEventDef", {"OID": ev.oid, "Name": ev.name, "Repeating": ev.repeating, "Type": ev.type})
         for n, g in enumerate(ev.groups, 1):
             T.el(sed, "ItemGroupRef", {"ItemGroupOID": g.form_oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+    for key, cell in plan.items("Cell"):
+        T.el(mdv, "StudyEventDef", {"OID": plan.oid("CellEvent", key, cell), "Name": plan.name("CellEvent", key, cell),
+                                    "Repeating": "No", "Type": "Scheduled"})
     for g in spec.groups:
         if g.form_oid:
             form = T.el(mdv, "ItemGroupDef",
@@ -186,7 +223,9 @@ def _metadata(plan: Plan, mdv: Node, spec: Spec) -> None:
     for key, c in plan.items("Criterion"):
         cd = T.el(mdv, "ConditionDef", {"OID": plan.oid("Condition", key, c), "Name": plan.name("Condition", key, c)})
         _tt(cd, "Description", c["text"])
-        T.el(cd, "MethodSignature")
+        sig = T.el(cd, "MethodSignature")
+        T.el(sig, "Parameter", {"Name": c["key"], "DataType": "text", "OrderNumber": "1"})
+        _formal(cd, c["context"], c["condition"])
     for m in spec.methods:
         md = T.el(mdv, "MethodDef", {"OID": m.oid, "Name": m.name, "Type": m.type})
         _tt(md, "Description", m.description)
@@ -194,16 +233,18 @@ def _metadata(plan: Plan, mdv: Node, spec: Spec) -> None:
         for n, param in enumerate(m.params, 1):
             T.el(sig, "Parameter", {"Name": param, "DataType": "text", "OrderNumber": str(n)})
         T.el(sig, "ReturnValue", {"Name": m.result, "DataType": "text"})
+        _formal(md, m.context, m.expression)
 
 
 def _admin(plan: Plan, admin: Node) -> None:
     """Investigators and contacts as Users; sponsor, collaborators and sites as Organizations; sites as Locations."""
     for kind in kinds_of("User", VERSION):
         for key, u in plan.items(kind.kind):
-            el = T.el(admin, "User", {"OID": plan.oid(kind.kind, key), **fixed(kind.kind, VERSION),
+            el = T.el(admin, "User", {"OID": plan.oid(kind.kind, key), **user_type(kind.kind, VERSION, u),
                                       "LocationOID": plan.ref(u.get("location"))})
-            if u.get("full_name"):
-                T.el(el, "FullName", text=u["full_name"])
+            for tag, name in (("FullName", "full_name"), ("GivenName", "first_name"), ("FamilyName", "last_name")):
+                if u.get(name):
+                    T.el(el, tag, text=u[name])
             for tag, values in (("Email", u.get("email", [])), ("Phone", u.get("phone", []))):
                 for value in values:
                     T.el(el, "Telecom", {"TelecomType": tag, "Value": value})

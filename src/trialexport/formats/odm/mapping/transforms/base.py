@@ -1,9 +1,12 @@
-"""The ODM transform registry and the general transforms: text, constants, elements, references, dates."""
+"""The ODM transform registry and the general transforms: text, constants, elements, references, keys, dates."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
+import time
+from functools import cache
 from typing import Any
 
 from trialexport.mapkit.transforms import Call, TransformRegistry
@@ -62,6 +65,42 @@ def copy_item(ctx: Ctx, value: Any, call: Call) -> Any:
     return ctx.plan.kinds.get(kind, {}).get(call.idx, {}).get(name)
 
 
+@transform("copy_site")
+def copy_site(ctx: Ctx, value: Any, call: Call) -> Any:
+    """The field of the element of another kind at the first source index (a site contact's site)."""
+    kind, _, name = call.row.arg.partition(".")
+    return ctx.plan.kinds.get(kind, {}).get(call.idx[:1], {}).get(name)
+
+
+@transform("label")
+def label(ctx: Ctx, value: Any, call: Call) -> str:
+    """The Name pattern of the element kind ``arg`` for this element (``Central contact 2``)."""
+    return ctx.plan.name(call.row.arg, call.idx, {})
+
+
+def content_key(*parts: Any) -> str:
+    """Six hex digits of a hash of the content (upper case): part of OIDs that stay put when items move."""
+    text = "\x1f".join(" ".join(str(p).split()).casefold() for p in parts if p not in (None, ""))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:6].upper()
+
+
+def unique_key(ctx: Ctx, kind: str, key: str) -> str:
+    """``key``, or ``key_2``, ``key_3`` ... when an element of ``kind`` already has it (identical content)."""
+    taken = {el.get("key") for el in ctx.plan.kinds.get(kind, {}).values()}
+    found, n = key, 1
+    while found in taken:
+        n += 1
+        found = f"{key}_{n}"
+    return found
+
+
+@transform("stable_key")
+def stable_key(ctx: Ctx, value: Any, call: Call) -> str:
+    """A key from the content: the value itself, or the space-separated fields of the argument of an item."""
+    parts = [value.get(f) for f in call.row.arg.split()] if call.row.arg else [value]
+    return unique_key(ctx, call.row.target.kind, content_key(*parts))
+
+
 @transform("full_date")
 def full_date(ctx: Ctx, value: str, call: Call) -> str | None:
     """A full date (YYYY-MM-DD) as it is; a partial one is left to a later row."""
@@ -77,24 +116,36 @@ def padded_date(ctx: Ctx, value: str, call: Call) -> str:
     return padded
 
 
+@cache
+def _process_start() -> int:
+    """The time this process first wrote a file (one CreationDateTime for every file of a run of it)."""
+    return int(time.time())
+
+
 @transform("creation_datetime")
 def creation_datetime(ctx: Ctx, value: Any, call: Call) -> str:
-    """EffectiveDate + T00:00:00; else SOURCE_DATE_EPOCH (option, then environment); never the wall clock."""
-    effective = ctx.plan.one("Study").get("effective_date")
-    if effective:
-        return f"{effective}T00:00:00"
+    """When the file is written: SOURCE_DATE_EPOCH (the option, then the environment) if set, else the clock."""
     epoch = ctx.source_date_epoch
     if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
         epoch = int(os.environ["SOURCE_DATE_EPOCH"])
     if epoch is None:
-        ctx.report("MAP-NO-DATE", "no update, verification, posting or submission date in the record and "
-                   "SOURCE_DATE_EPOCH is unset: CreationDateTime 1970-01-01T00:00:00 used", "status")
-        epoch = 0
+        epoch = _process_start()
     return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-@transform("date_of")
-def date_of(ctx: Ctx, value: Any, call: Call) -> str | None:
-    """The date part of another single element's date-time field (``Study.creation``)."""
+@transform("datetime_of")
+def datetime_of(ctx: Ctx, value: Any, call: Call) -> str | None:
+    """A date field of another element as a date-time at midnight (``2024-05-01T00:00:00``)."""
     found = copy(ctx, value, call)
-    return found[:10] if found else None
+    return f"{found}T00:00:00" if found else None
+
+
+@transform("undated")
+def undated(ctx: Ctx, value: Any, call: Call) -> str | None:
+    """The date part of another element's date-time, reported: the record has no date of its own (MAP-NO-DATE)."""
+    found = copy(ctx, value, call)
+    if not found:
+        return None
+    ctx.report("MAP-NO-DATE", "no update, verification, posting or submission date in the record: EffectiveDate and "
+               f"the MetaDataVersion are dated {found[:10]}, the file's creation date", "status")
+    return str(found[:10])

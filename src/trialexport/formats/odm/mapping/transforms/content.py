@@ -5,14 +5,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from trialexport.cdisc.ts import ts_params
+from trialexport.cdisc import terminology
+from trialexport.cdisc.ts import ts_records
 from trialexport.mapkit.durations import iso_duration
+from trialexport.mapkit.durations import units as duration_units
+from trialexport.mapkit.pathexpr import condition_holds, parse_condition
 from trialexport.mapkit.transforms import Call
 from trialexport.mapkit.values import other_names_text
 
 from ..context import Ctx, code_system
-from ..tables import alias_context, odm_table, setting
-from .base import transform
+from ..tables import alias_context, odm_table
+from .base import content_key, transform, unique_key
 
 Coding = dict[str, str]
 
@@ -34,17 +37,6 @@ def mesh_coding(ctx: Ctx, value: tuple[str, list[dict[str, str]] | None], call: 
     return [mesh_coding_of(hit)] if hit else None
 
 
-@transform("unmatched_mesh")
-def unmatched_mesh(ctx: Ctx, value: tuple[list[dict[str, str]], list[str] | None], call: Call) -> list[Any] | None:
-    """MeSH terms no condition is spelled as: one new element each (description and Coding)."""
-    meshes, conditions = value
-    index = {m["term"].casefold(): i for i, m in enumerate(meshes)}
-    used = {index[c.casefold()] for c in conditions or [] if c.casefold() in index}
-    out = [{"description": ctx.text(m["term"], f"conditions.condition_mesh[{i}].term"),
-            "codings": [mesh_coding_of(m)]} for i, m in enumerate(meshes) if i not in used]
-    return out or None
-
-
 @transform("mesh_codings")
 def mesh_codings(ctx: Ctx, value: tuple[dict[str, Any], list[dict[str, str]] | None],
                  call: Call) -> list[Coding] | None:
@@ -55,24 +47,6 @@ def mesh_codings(ctx: Ctx, value: tuple[dict[str, Any], list[dict[str, str]] | N
     by_term = _by_term(meshes)
     hits = [by_term.get(n.casefold()) for n in [names.get("name", ""), *names.get("other_names", [])]]
     return [mesh_coding_of(m) for m in hits if m] or None
-
-
-def nci(ctx: Ctx, table: str, value: str, path: str) -> Coding | None:
-    """The NCI Thesaurus Coding of a registry value (Label: the CDISC submission value), if the crosswalk has one."""
-    code = ctx.cdisc_code(table, value, path)
-    if not code.nci:
-        return None
-    out = {"Code": code.nci, "System": code_system("nci")}
-    if code.cdisc:
-        out["Label"] = code.cdisc
-    return out
-
-
-@transform("nci_coding")
-def nci_coding(ctx: Ctx, value: str, call: Call) -> list[Coding] | None:
-    """The registry value coded through the row's crosswalk (NCIt)."""
-    found = nci(ctx, call.row.codes, value, call.path)
-    return [found] if found else None
 
 
 @transform("other_names")
@@ -111,64 +85,9 @@ def criteria_kinds() -> dict[str, dict[str, str]]:
     return {r["kind"]: r for r in odm_table("criteria")}
 
 
-@transform("criterion")
-def criterion(ctx: Ctx, value: dict[str, str], call: Call) -> dict[str, Any]:
-    """A criterion keyed per kind (IN01, IN02 ..., EX01 ...), with its label and IECAT category."""
-    kind = criteria_kinds()[value["kind"]]
-    number = 1 + sum(1 for c in ctx.plan.kinds.get("Criterion", {}).values() if c["kind"] == value["kind"])
-    group = value.get("group")
-    return {"key": f"{kind['prefix']}{number:02d}", "kind": value["kind"], "label": kind["label"],
-            "iecat": kind["iecat"], "nci": kind["nci"], "text": ctx.text(value["text"], f"{call.path}.text"),
-            "group": ctx.text(group, f"{call.path}.group") if group else None}
-
-
-def _check(comparator: str, limit: dict[str, Any]) -> dict[str, str]:
-    return {"comparator": comparator, "value": str(limit["value"]), "unit": limit["unit"]}
-
-
-@transform("range_check")
-def range_check(ctx: Ctx, value: dict[str, Any], call: Call) -> dict[str, str]:
-    """A RangeCheck (comparator = argument) on the age in the limit's own unit."""
-    return _check(call.row.arg, value)
-
-
-@transform("range_checks_one_unit")
-def range_checks_one_unit(ctx: Ctx, value: dict[str, Any], call: Call) -> list[dict[str, str]] | None:
-    """Both age RangeChecks when the limits share one unit (2.0 RangeChecks carry none); else reported."""
-    limits = [(c, value[k]) for c, k in (("GE", "minimum_age"), ("LE", "maximum_age")) if value.get(k)]
-    units = list(dict.fromkeys(lim["unit"] for _, lim in limits))
-    if len(units) > 1:
-        ctx.report("MAP-AGE-UNITS", f"age limits in different units ({', '.join(units)}): no 2.0 RangeCheck",
-                   "eligibility.minimum_age", "info")
-        return None
-    return [_check(c, lim) for c, lim in limits] or None
-
-
 def code_item(value: str, decode: str, nci_code: str) -> dict[str, Any]:
     """A code-list item: CodedValue, Decode and the C-code Alias."""
     return {"value": value, "decode": decode, "aliases": [(alias_context("nci"), nci_code)] if nci_code else []}
-
-
-@transform("age_units")
-def age_units(ctx: Ctx, value: dict[str, Any], call: Call) -> list[dict[str, Any]] | None:
-    """The CDISC AGEU terms of the units the age limits use (in order, once each)."""
-    units = dict.fromkeys(value[k]["unit"] for k in ("minimum_age", "maximum_age") if value.get(k))
-    out = []
-    for unit in units:
-        code = ctx.cdisc_code(call.row.codes, unit, "eligibility.minimum_age.unit")
-        out.append(code_item(code.cdisc or unit, code.cdisc or unit, code.nci))
-    return out or None
-
-
-@transform("sex_codes")
-def sex_codes(ctx: Ctx, value: str | None, call: Call) -> list[dict[str, Any]]:
-    """The sexes ``dm-sex.csv`` offers for the eligible sex, as code-list items."""
-    offered = setting("dm-sex", "eligibility_sex", value or "")["offered"]
-    out = []
-    for sex in offered.split():
-        code = ctx.cdisc_code(call.row.codes, sex, "eligibility.sex")
-        out.append(code_item(code.cdisc or sex, sex.capitalize(), code.nci))
-    return out
 
 
 @transform("arm_type_aliases")
@@ -183,16 +102,109 @@ def arm_type_aliases(ctx: Ctx, value: str, call: Call) -> list[tuple[str, str]]:
     return out
 
 
+@transform("criterion")
+def criterion(ctx: Ctx, value: dict[str, str], call: Call) -> dict[str, Any]:
+    """A criterion: its key (kind prefix + a hash of its text), numbered label, IECAT category and condition."""
+    kind = criteria_kinds()[value["kind"]]
+    number = 1 + sum(1 for c in ctx.plan.kinds.get("Criterion", {}).values() if c["kind"] == value["kind"])
+    text = ctx.text(value["text"], f"{call.path}.text")
+    key = unique_key(ctx, "Criterion", kind["prefix"] + content_key(text))
+    group = value.get("group")
+    return {"key": key, "kind": value["kind"], "label": kind["label"].format(number=number), "iecat": kind["iecat"],
+            "nci": kind["nci"], "text": text, "group": ctx.text(group, f"{call.path}.group") if group else None,
+            "context": kind["context"], "condition": kind["condition"].format(key=key)}
+
+
+def _exact_factor(big: str, small: str) -> int | None:
+    """How many ``small`` units make one ``big`` unit, when that is exact (12 months a year, 7 days a week ...)."""
+    exact = {("years", "months"): 12, ("weeks", "days"): 7, ("days", "hours"): 24, ("hours", "minutes"): 60,
+             ("weeks", "hours"): 168, ("days", "minutes"): 1440, ("weeks", "minutes"): 10080}
+    return 1 if big == small else exact.get((big, small))
+
+
+def _age_limits(value: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    limits = [(c, value[k]) for c, k in (("GE", "minimum_age"), ("LE", "maximum_age")) if value.get(k)]
+    if not limits:
+        return [], None
+    minutes = {u: int(r["minutes"]) for u, r in duration_units().items()}
+    return limits, min((lim["unit"] for _, lim in limits), key=lambda u: minutes[u])
+
+
+@transform("range_checks")
+def range_checks(ctx: Ctx, value: dict[str, Any], call: Call) -> list[dict[str, Any]] | None:
+    """Soft age RangeChecks, each in its limit's own unit (1.3.2: a MeasurementUnitRef per RangeCheck)."""
+    limits, _ = _age_limits(value)
+    checks = [{"comparator": c, "value": str(lim["value"]), "unit": lim["unit"], "soft": True} for c, lim in limits]
+    return checks or None
+
+
+@transform("range_checks_one_unit")
+def range_checks_one_unit(ctx: Ctx, value: dict[str, Any], call: Call) -> list[dict[str, Any]] | None:
+    """Soft age RangeChecks in one unit (the smaller of the limits'): a limit in a larger unit is converted exactly
+    where the units allow (years -> months, weeks -> days ...), else rounded to the nearest whole unit
+    (durations.csv) and noted (MAP-AGE-UNITS)."""
+    limits, unit = _age_limits(value)
+    if unit is None:
+        return None
+    minutes = {u: int(r["minutes"]) for u, r in duration_units().items()}
+    out = []
+    for comparator, lim in limits:
+        factor = _exact_factor(lim["unit"], unit)
+        amount = lim["value"] * factor if factor else round(lim["value"] * minutes[lim["unit"]] / minutes[unit])
+        if factor is None:
+            ctx.report("MAP-AGE-UNITS", f"age limit {lim['value']} {lim['unit']} checked as about {amount} {unit} "
+                       "(the other limit is in " + unit + ")", "eligibility", "info")
+        out.append({"comparator": comparator, "value": str(amount), "unit": unit, "soft": True})
+    return out
+
+
+@transform("age_unit")
+def age_unit(ctx: Ctx, value: dict[str, Any], call: Call) -> dict[str, Any] | None:
+    """The unit the age is recorded in (the smaller of the limits'), with its CDISC AGEU term when it has one."""
+    _, unit = _age_limits(value)
+    if unit is None:
+        return None
+    code = ctx.cdisc_code(call.row.codes, unit, "eligibility.minimum_age.unit")
+    return {**code_item(code.cdisc or unit, code.cdisc or unit.upper(), code.nci), "unit": unit}
+
+
+@transform("sex_check")
+def sex_check(ctx: Ctx, value: str, call: Call) -> dict[str, Any] | None:
+    """A soft RangeCheck IN the eligible sex (SEX submission value); none when every sex is eligible."""
+    code = ctx.cdisc_code(call.row.codes, value, call.path)
+    if value == "ALL" or not code.cdisc:
+        return None
+    return {"comparator": "IN", "value": code.cdisc, "unit": None, "soft": True}
+
+
+@cache
+def epochs() -> tuple[dict[str, str], ...]:
+    """``epochs.csv``."""
+    return odm_table("epochs")
+
+
+@transform("arm_cell")
+def arm_cell(ctx: Ctx, value: dict[str, Any], call: Call) -> dict[str, Any] | None:
+    """An ODM 2.0 study cell: the arm (its key) in the cell epoch of this study (epochs.csv, by its ``when``)."""
+    arm = ctx.plan.kinds.get("ArmCode", {}).get(call.idx)
+    for epoch in epochs():
+        if epoch["cells"] and condition_holds(ctx.data, parse_condition(epoch["when"])):
+            return {"key": arm["key"] if arm else str(call.idx[0] + 1), "name": ctx.text_of(value["label"], call),
+                    "epoch": epoch["epoch_oid"].partition(".")[2], "epoch_oid": epoch["epoch_oid"],
+                    "epoch_name": epoch["name"]}
+    return None
+
+
 @transform("trial_summary")
 def trial_summary(ctx: Ctx, value: Any, call: Call) -> dict[str, Any]:
-    """The CDISC Trial Summary parameters of this ODM version (they add the model paths they carry)."""
-    return {"params": ts_params(ctx, ctx.plan.version)}
+    """The CDISC Trial Summary records of this ODM version (they add the model paths they carry)."""
+    return {"records": ts_records(ctx, ctx.plan.version), "release": terminology.release()}
 
 
 @transform("ts_value")
 def ts_value(ctx: Ctx, value: Any, call: Call) -> str | None:
     """The first value of the TS parameter ``arg`` (the Trial Summary row runs first)."""
-    for p in ctx.plan.one("TrialSummary").get("params", []):
-        if p.parmcd == call.row.arg:
-            return p.values[0].text
+    for r in ctx.plan.one("TrialSummary").get("records", []):
+        if r.parmcd == call.row.arg and r.value.text:
+            return str(r.value.text)
     return None
