@@ -163,5 +163,6 @@ def test_corpus_1_3_2_documents_import_too(all_trials) -> None:
         fields = redcap_fields(root)
         assert not fields[0].coded and all(f.label for f in fields), name
         assert not [f for f in fields if f.coded and not f.choices], name
-        names, sites = openedc_users_and_sites(root)
+        users, sites = openedc_users_and_sites(root)
+        assert all(u.strip() for u in users), name
         assert len(sites) == len(root.xpath("//o:Location[@LocationType='Site']", namespaces=NS)), name
