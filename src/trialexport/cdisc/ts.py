@@ -72,8 +72,8 @@ def _steps(version: str) -> tuple[tuple[TSRow, Transform, bool, frozenset[str]],
     out = []
     for row in ts_rows(version):
         leaves = carried_leaves(row.sources)
-        if row.when is not None:
-            leaves |= {row.when[0].removesuffix("[]")}
+        if row.when is not None and "[]" not in row.when[0]:  # an item-level condition (DERIVED) only selects
+            leaves |= {row.when[0]}
         out.append((row, TRANSFORMS.get(row.transform), row.transform in TRANSFORMS.aggregate, leaves))
     return tuple(out)
 
@@ -142,7 +142,8 @@ def ts_records(ctx: Ctx, version: str) -> list[TSRecord]:
         have = found.setdefault(row.parmcd, [])
         known = {(v.text, v.null_flavor, v.code, g) for _, g, v in have}  # another row's values are not repeated
         have.extend((row, g, v) for g, v in values if (v.text, v.null_flavor, v.code, g) not in known)
-        ctx.carried |= leaves
+        if any(v.text or v.registry for _, v in values):  # a null flavour alone carries no model value
+            ctx.carried |= leaves
     out = []
     for parmcd, records in found.items():
         for seq, (row, group, value) in enumerate(records, 1):

@@ -8,7 +8,7 @@ MAP-UNKNOWN-CODE for a value the crosswalk does not list).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -50,12 +50,16 @@ def outside_ct(value: str) -> TSValue:
     return TSValue(null_flavor="OTH", registry=value)
 
 
-def coded_value(ctx: Ctx, table: str, value: str, path: str, quiet: bool = False) -> TSValue | None:
+def coded_value(ctx: Ctx, table: str, value: str, path: str, quiet: bool = False,
+                registry: bool = True) -> TSValue | None:
     """The CDISC term of a registry value through a crosswalk (TSVCDREF CDISC CT); a sponsor extension value (no
-    C-code) as text; a value with no term: OTH (``quiet``: ``None``, for parameters that only some values have)."""
+    C-code) as text; a value with no term: OTH (``quiet``: ``None``, for parameters that only some values have).
+    The registry value is kept beside the term (``registry``: it is one; ODM 2.0 Coding, 1.3.2 REGVAL), so a
+    many-to-one crosswalk (TRIPLE and QUADRUPLE are DOUBLE BLIND) loses nothing."""
     found = ctx.code(table, value, path)
     if found is not None and found.cdisc:
-        return referenced(found.cdisc, "cdisc", found.nci) if found.nci else TSValue(found.cdisc)
+        term = referenced(found.cdisc, "cdisc", found.nci) if found.nci else TSValue(found.cdisc)
+        return replace(term, registry=value) if registry else term
     if quiet:
         return None
     if found is not None:
@@ -103,8 +107,8 @@ def coded_distinct(ctx: Ctx, value: list[str], call: Call) -> list[TSValue]:
 
 @transform("coded_constant")
 def coded_constant(ctx: Ctx, value: Any, call: Call) -> TSValue | None:
-    """The CDISC term of the argument (a registry value such as ``NA``)."""
-    return coded_value(ctx, call.row.codes, call.row.arg, call.path)
+    """The CDISC term of the argument (a registry value such as ``NA``: not the record's, so not kept)."""
+    return coded_value(ctx, call.row.codes, call.row.arg, call.path, registry=False)
 
 
 @transform("boolean")
@@ -123,6 +127,8 @@ def phase(ctx: Ctx, value: list[str], call: Call) -> TSValue | None:
 def study_type(ctx: Ctx, value: tuple[str, bool | None], call: Call) -> TSValue | None:
     """The study type; a patient registry gives the crosswalk pseudo value of the argument."""
     kind, registry = value
+    if registry:
+        ctx.carried.add("design.patient_registry")  # PATIENT REGISTRY says so; a false flag is not carried
     return coded_value(ctx, call.row.codes, call.row.arg if registry and call.row.arg else kind, call.path)
 
 
@@ -143,7 +149,7 @@ def control_type(ctx: Ctx, value: list[str], call: Call) -> list[TSValue]:
     if found:
         return list(dict.fromkeys(v for v in found if v is not None))
     if len(ctx.trial.arms) == 1 or (value and all(t == "EXPERIMENTAL" for t in value)):
-        single = coded_value(ctx, call.row.codes, "UNCONTROLLED", "arms[].type")
+        single = coded_value(ctx, call.row.codes, "UNCONTROLLED", "arms[].type", registry=False)
         return [single] if single else []
     return []
 
@@ -190,7 +196,7 @@ def addon(ctx: Ctx, value: tuple[list[dict[str, Any]], list[dict[str, str]] | No
     if {"experimental", "comparator"} - set(roles.values()) or not linked:
         return None
     shared = any(needed <= set(i.get("arm_group_labels", [])) for i in interventions)
-    return coded_value(ctx, call.row.codes, "true" if shared else "false", "interventions")
+    return coded_value(ctx, call.row.codes, "true" if shared else "false", "interventions", registry=False)
 
 
 @transform("iso_duration")
@@ -265,7 +271,7 @@ def condition(ctx: Ctx, value: tuple[str, list[dict[str, str]] | None], call: Ca
 @transform("contact_role")
 def contact_role(ctx: Ctx, value: dict[str, Any], call: Call) -> TSValue | None:
     """A central contact's role by its position (``contact_role.csv``)."""
-    return coded_value(ctx, call.row.codes, str(call.idx[0] + 1), f"{call.path}.role")
+    return coded_value(ctx, call.row.codes, str(call.idx[0] + 1), f"{call.path}.role", registry=False)
 
 
 @transform("phone")

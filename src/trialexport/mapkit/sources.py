@@ -1,8 +1,9 @@
 """The ``source`` cell of a mapping row, shared by every format's tables: model paths joined with ``+``.
 
 ``a.b[]{x;y}+c.d``: the first source drives iteration (one call per list item, with its indices); ``{x;y}`` keeps
-only those keys of the item read (and only those leaves count as carried); ``a[]{}`` reads the whole item but carries
-nothing by itself (it only structures: one element per item); further sources are read whole.
+only those keys of the item read (and only those leaves count as carried); ``{~x}`` reads ``x`` without carrying it
+(a value only decides something, e.g. a UserType); ``a[]{}`` reads the whole item but carries nothing by itself (it
+only structures: one element per item); further sources are read whole.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ class Source:
     path: str
     fields: tuple[str, ...] = ()
     structure: bool = False  # ``{}``: read whole, carries nothing
+    uncarried: tuple[str, ...] = ()  # ``{~x}``: fields read that decide something but are not carried
 
     def leaves(self) -> list[str]:
-        """The model paths this source reads (for coverage)."""
+        """The model paths this source carries (for coverage)."""
         if self.structure:
             return []
         if not self.fields:
             return [self.path]
-        return [f"{self.path}.{f}" for f in self.fields]
+        return [f"{self.path}.{f}" for f in self.fields if f not in self.uncarried]
 
 
 def parse_source(text: str) -> tuple[Source, ...]:
@@ -36,11 +38,14 @@ def parse_source(text: str) -> tuple[Source, ...]:
     for part in filter(None, text.split("+")):
         fields: tuple[str, ...] = ()
         structure = False
+        uncarried: tuple[str, ...] = ()
         if part.endswith("}"):
             part, _, inner = part[:-1].partition("{")
-            fields = tuple(f.strip() for f in inner.split(";") if f.strip())
+            names = [f.strip() for f in inner.split(";") if f.strip()]
+            fields = tuple(f.lstrip("~") for f in names)
+            uncarried = tuple(f[1:] for f in names if f.startswith("~"))
             structure = not fields
-        out.append(Source(part, fields, structure))
+        out.append(Source(part, fields, structure, uncarried))
     return tuple(out)
 
 

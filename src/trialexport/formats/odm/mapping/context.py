@@ -38,7 +38,7 @@ class Ctx(CdiscContext):
 
     plan: Plan = field(default_factory=lambda: Plan("X", ""))
     source_date_epoch: int | None = None
-    memo: dict[str, Any] = field(default_factory=dict)  # what a transform works out once per document
+    memo: dict[Any, Any] = field(default_factory=dict)  # what a transform works out once per document
 
     def text(self, value: Any, path: str) -> str:
         """``value`` as XML-safe text; forbidden characters become U+FFFD and are reported (MAP-XML-CHAR)."""

@@ -33,6 +33,7 @@ class Plan:
     version: str
     kinds: dict[str, dict[Key, Fields]] = field(default_factory=dict)
     _oids: dict[tuple[str, Key], str] = field(default_factory=dict)  # OIDs written so far (the plan is complete)
+    _next: dict[str, int] = field(default_factory=dict)  # next position of kinds appended to
 
     def element(self, kind: str, key: Key = ()) -> Fields:
         """The element of ``kind`` at ``key``, created empty on first use."""
@@ -55,9 +56,12 @@ class Plan:
         return bool(self.kinds.get(kind))
 
     def next_key(self, kind: str) -> Key:
-        """The position after the last element of ``kind``."""
-        keys = self.kinds.get(kind, {})
-        return (max((k[0] for k in keys if k), default=-1) + 1,)
+        """The position after the last element of ``kind`` (elements appended with ``Kind[+]``)."""
+        n = self._next.get(kind)
+        if n is None:
+            n = max((k[0] for k in self.kinds.get(kind, {}) if k), default=-1) + 1
+        self._next[kind] = n + 1
+        return (n,)
 
     def oid(self, kind: str, key: Key = (), fields: Fields | None = None) -> str:
         """The OID of an element from the ``oid`` pattern of its kind (``fields``: of an element not in the plan)."""

@@ -50,7 +50,7 @@ def build(plan: Plan, spec: Spec) -> Node:
             u = units()[unit]
             _tt(T.el(bd, "MeasurementUnit", {"OID": u["oid"], "Name": u["name"]}), "Symbol", u["symbol"])
     mdv = T.el(study, "MetaDataVersion", {"OID": plan.oid("MetaDataVersion"), "Name": plan.name("MetaDataVersion")})
-    _protocol(mdv, sv.get("protocol_description"), spec)
+    _protocol(plan, mdv, sv.get("protocol_description"), spec)
     _definitions(mdv, spec.groups, spec.codelists)
     rows = trial_summary.reference_rows(plan)
     if rows:
@@ -68,12 +68,13 @@ def build(plan: Plan, spec: Spec) -> Node:
     return root
 
 
-def _protocol(mdv: Node, description: str | None, spec: Spec) -> None:
+def _protocol(plan: Plan, mdv: Node, description: str | None, spec: Spec) -> None:
     proto = T.el(mdv, "Protocol")
     if description:
         _tt(proto, "Description", description)
     for n, ev in enumerate(spec.events, 1):
         T.el(proto, "StudyEventRef", {"StudyEventOID": ev.oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+    _aliases(proto, [(a["context"], a["name"]) for _, a in plan.items("ProtocolAlias")])
     for ev in spec.events:
         sed = T.el(mdv, "StudyEventDef", {"OID": ev.oid, "Name": ev.name, "Repeating": ev.repeating, "Type": ev.type})
         for n, g in enumerate(ev.groups, 1):

@@ -86,7 +86,7 @@ def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
     description = plan.one("Study").get("protocol_description")
     if description:
         _tt(proto, "Description", description)
-    _summary(proto, trial_summary.records(plan))
+    _summary(plan, proto, trial_summary.records(plan))
     structure = T.el(proto, "StudyStructure")
     for key, arm in plan.items("Arm"):
         a = T.el(structure, "Arm", {"OID": plan.oid("Arm", key), "Name": arm["name"]})
@@ -118,20 +118,24 @@ def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
                     _cdisc(el, c["nci"], c["iecat"])
     for n, (oid, mandatory) in enumerate(_groups(plan, spec), 1):
         T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": oid, "OrderNumber": str(n), "Mandatory": mandatory})
+    for _, alias in plan.items("ProtocolAlias"):  # registry fields with no element of their own (registry-fields.csv)
+        T.el(proto, "Alias", {"Context": alias["context"], "Name": alias["name"]})
 
 
-def _summary(proto: Node, records: list[TSRecord]) -> None:
-    """StudySummary: one StudyParameter per TS record (ODM 2.0 allows one ParameterValue each)."""
+def _summary(plan: Plan, proto: Node, records: list[TSRecord]) -> None:
+    """StudySummary: one StudyParameter per TS record (ODM 2.0 allows one ParameterValue each); a record with a
+    TSGRPID (CON1, REF2 ...) is numbered by it, 2.0 having no other place for it."""
     if not records:
         return
     summary = T.el(proto, "StudySummary")
     for r in records:
-        T.fragment(summary, ("StudyParameter", r), partial(_study_parameter, r=r))
+        oid = plan.oid("StudyParameter", fields={"parmcd": r.parmcd, "seq": r.group or r.seq})
+        T.fragment(summary, ("StudyParameter", oid, r), partial(_study_parameter, oid=oid, r=r))
 
 
-def _study_parameter(summary: Node, r: TSRecord) -> None:
+def _study_parameter(summary: Node, oid: str, r: TSRecord) -> None:
     v = r.value
-    sp = T.el(summary, "StudyParameter", {"OID": f"SP.{r.parmcd}.{r.seq}", "Term": r.parm, "ShortName": r.parmcd})
+    sp = T.el(summary, "StudyParameter", {"OID": oid, "Term": r.parm, "ShortName": r.parmcd})
     pv = T.el(sp, "ParameterValue", {"Value": v.text})
     if v.code and v.system:
         T.el(pv, "Coding", {"Code": v.code, "System": v.system, "SystemName": v.system_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import re
 import time
 from functools import cache
 from typing import Any
@@ -86,11 +87,12 @@ def content_key(*parts: Any) -> str:
 
 def unique_key(ctx: Ctx, kind: str, key: str) -> str:
     """``key``, or ``key_2``, ``key_3`` ... when an element of ``kind`` already has it (identical content)."""
-    taken = {el.get("key") for el in ctx.plan.kinds.get(kind, {}).values()}
+    taken = ctx.memo.setdefault(("keys", kind), set())
     found, n = key, 1
     while found in taken:
         n += 1
         found = f"{key}_{n}"
+    taken.add(found)
     return found
 
 
@@ -149,3 +151,37 @@ def undated(ctx: Ctx, value: Any, call: Call) -> str | None:
     ctx.report("MAP-NO-DATE", "no update, verification, posting or submission date in the record: EffectiveDate and "
                f"the MetaDataVersion are dated {found[:10]}, the file's creation date", "status")
     return str(found[:10])
+
+
+@cache
+def _registry_fields(version: str) -> tuple[str, ...]:
+    """The model paths ``registry-fields.csv`` keeps as Protocol Aliases in ``version``."""
+    from ..tables import odm_table
+
+    return tuple(r["path"] for r in odm_table("registry-fields") if version in r["versions"].split())
+
+
+def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{path}[{i}]")]
+    return [] if value is None or value == "" else [(path, value)]
+
+
+@transform("registry_fields")
+def registry_fields(ctx: Ctx, value: Any, call: Call) -> list[dict[str, str]] | None:
+    """Protocol Aliases of the registry fields with no element of their own: Context = prefix + model path."""
+    from trialexport.mapkit.pathexpr import concrete, iter_values
+
+    from ..tables import alias_context
+
+    prefix = alias_context("registry-field")
+    out = []
+    for path in _registry_fields(ctx.plan.version):
+        for idx, found in iter_values(ctx.data, path):
+            for leaf, v in _leaves(found, concrete(path, idx)):
+                text = ("true" if v else "false") if isinstance(v, bool) else str(v)
+                out.append({"context": prefix + leaf, "name": ctx.text(text, leaf)})
+                ctx.carried.add(re.sub(r"\[\d+\]", "[]", leaf).removesuffix("[]"))
+    return out or None

@@ -11,7 +11,6 @@ from trialexport.mapkit.durations import iso_duration
 from trialexport.mapkit.durations import units as duration_units
 from trialexport.mapkit.pathexpr import condition_holds, parse_condition
 from trialexport.mapkit.transforms import Call
-from trialexport.mapkit.values import other_names_text
 
 from ..context import Ctx, code_system
 from ..tables import alias_context, odm_table
@@ -49,16 +48,10 @@ def mesh_codings(ctx: Ctx, value: tuple[dict[str, Any], list[dict[str, str]] | N
     return [mesh_coding_of(m) for m in hits if m] or None
 
 
-@transform("other_names")
-def other_names(ctx: Ctx, value: list[str], call: Call) -> str:
-    """``Other names: A; B``."""
-    return other_names_text([ctx.text(o, f"{call.path}[{j}]") for j, o in enumerate(value)])
-
-
-@transform("arm_labels")
-def arm_labels(ctx: Ctx, value: list[str], call: Call) -> str:
-    """``Arms: A; B`` (the arm groups an intervention belongs to)."""
-    return "Arms: " + "; ".join(ctx.text(a, f"{call.path}[{j}]") for j, a in enumerate(value))
+@transform("labelled_lines")
+def labelled_lines(ctx: Ctx, value: list[str], call: Call) -> list[str]:
+    """One labelled line per value (``Other name: A``, ``Other name: B``): names may hold any separator."""
+    return [f"{call.row.arg}: {ctx.text(v, f'{call.path}[{j}]')}" for j, v in enumerate(value)]
 
 
 @transform("joined")

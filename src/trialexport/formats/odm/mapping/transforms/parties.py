@@ -52,13 +52,21 @@ def _user_types() -> dict[str, str]:
 
 
 @transform("user_type")
-def user_type(ctx: Ctx, value: str, call: Call) -> str | None:
+def user_type(ctx: Ctx, value: dict[str, str], call: Call) -> str | None:
     """The ODM UserType of a registry contact role (``user-types.csv``); an unknown role keeps the kind's type."""
-    found = _user_types().get(value)
-    if found is None:
-        ctx.report("MAP-UNKNOWN-CODE", f"contact role {value!r} is not in mappings/odm/user-types.csv: UserType "
-                   "Other", call.path)
+    role = value.get("role")
+    found = _user_types().get(role or "")
+    if role and found is None:
+        ctx.report("MAP-UNKNOWN-CODE", f"contact role {role!r} is not in mappings/odm/user-types.csv: UserType "
+                   "Other", f"{call.path}.role")
     return found
+
+
+@transform("field_text")
+def field_text(ctx: Ctx, value: dict[str, Any], call: Call) -> str | None:
+    """One field (``arg``) of the item read, as text."""
+    found = value.get(call.row.arg)
+    return ctx.text(found, f"{call.path}.{call.row.arg}") if found else None
 
 
 @transform("phone")
