@@ -226,3 +226,18 @@ def test_corpus_study(nct):
     sponsor = src["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
     assert _x(b, "2.0", "//o:Organization[@OID='ORG.SPONSOR']/@Name") == [sponsor]
     assert _both_ts(a, b, "SPONSOR") == [(sponsor, None)]
+
+
+def test_observational_cohorts_are_cells_of_the_observation_epoch():
+    """13#6 NCT06252142 (read by hand): observational, four cohorts (Retrospective LCRT / SCRT, Prospective LCRT /
+    SCRT). CDISC EPOCH (C99079) has OBSERVATION C165873 for them: no treatment epoch, each cohort a study cell."""
+    _a, b = _docs(DATA / "ctgov-v2" / "NCT06252142.json")
+    assert _x(b, "2.0", "//o:StudyStructure/o:Epoch/@Name") == ["Screening", "Observation"]
+    assert _x(b, "2.0", "//o:StudyEventGroupDef[@ArmOID]/@EpochOID") == ["EP.OBSERVATION"] * 4
+    assert _x(b, "2.0", "//o:StudyEventGroupDef[@ArmOID]/o:Coding/@Code") == ["C165873"] * 4
+    assert _x(b, "2.0", "//o:StudyStructure/o:Arm/@Name") == [
+        "Retrospective LCRT", "Retrospective SCRT", "Prospective LCRT", "Prospective SCRT"]
+    # the cohort assignment happens at enrolment, the end of screening (not in a treatment epoch)
+    assert _x(b, "2.0", "//o:StudyEventGroupDef[@OID='SEG.SCREENING']/o:StudyEventRef/@StudyEventOID") == [
+        "SE.SCREENING", "SE.ENROLMENT"]
+    assert _both_ts(_a, b, "NCOHORT") == [("4", None)]  # C126063 Number of Groups/Cohorts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 from functools import cache
@@ -27,6 +28,7 @@ def split_name(full: str) -> tuple[str, str]:
     def plain(word: str) -> str:
         return word.strip(".,;()").casefold()
 
+    full = re.sub(r"\b(Dr|Prof|Mr|Mrs|Ms)\.(?=\S)", r"\1. ", full)  # "Dr.Belinda George"
     head, _, tail = full.partition(",")
     tail_words = tail.replace(",", " ").split()
     if tail_words and not all(_affixes().get(plain(w)) == "suffix" for w in tail_words):
