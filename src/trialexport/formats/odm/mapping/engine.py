@@ -56,7 +56,7 @@ def run(ctx: Ctx, version: str) -> None:
                     value = (value, *others)
                     if all(v is None for v in value):
                         continue
-                elif _empty(value):
+                elif _empty(value) and not first.structure:  # an empty item still is an item (a site)
                     continue
             if target.only_if_unset and _is_set(ctx, target, idx):
                 continue

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 from trialexport.cdisc.ts import TSRecord
@@ -35,9 +36,18 @@ def reference_group(plan: Plan) -> tuple[GroupSpec, dict[str, CodeListSpec]]:
                               codelist=v["codelist"] or None, static=True, sds=sds,
                               key_sequence=int(v["key"]) if v["key"] else None))
         if v["codelist"]:
-            codelists[v["codelist"]] = codelist_spec(plan, v["codelist"])
+            codelists[v["codelist"]] = _used(codelist_spec(plan, v["codelist"]), v["variable"], plan)
     return GroupSpec(g["group_oid"], g["name"], items, repeating=True, reference=True, description=g["description"],
                      domain=g["domain"]), codelists
+
+
+def _used(cl: CodeListSpec, variable: str, plan: Plan) -> CodeListSpec:
+    """TSPARMCD / TSPARM code lists with the parameters this document's records use (in table order); others whole."""
+    attribute = {"TSPARMCD": "parmcd", "TSPARM": "parm"}.get(variable)
+    if not attribute:
+        return cl
+    used = {getattr(r, attribute) for r in records(plan)}
+    return replace(cl, items=[i for i in cl.items if i.value in used], static=False)
 
 
 def reference_rows(plan: Plan) -> list[list[tuple[str, str]]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
-import re
 import time
 from functools import cache
 from typing import Any
@@ -173,15 +172,19 @@ def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
 def registry_fields(ctx: Ctx, value: Any, call: Call) -> list[dict[str, str]] | None:
     """Protocol Aliases of the registry fields with no element of their own: Context = prefix + model path."""
     from trialexport.mapkit.pathexpr import concrete, iter_values
+    from trialexport.mapkit.textclean import FORBIDDEN
 
     from ..tables import alias_context
 
     prefix = alias_context("registry-field")
     out = []
     for path in _registry_fields(ctx.plan.version):
-        for idx, found in iter_values(ctx.data, path):
-            for leaf, v in _leaves(found, concrete(path, idx)):
+        found = iter_values(ctx.data, path)
+        for idx, node in found:
+            for leaf, v in _leaves(node, concrete(path, idx)):
                 text = ("true" if v else "false") if isinstance(v, bool) else str(v)
-                out.append({"context": prefix + leaf, "name": ctx.text(text, leaf)})
-                ctx.carried.add(re.sub(r"\[\d+\]", "[]", leaf).removesuffix("[]"))
+                out.append({"context": prefix + leaf,
+                            "name": text if FORBIDDEN.search(text) is None else ctx.text(text, leaf)})
+        if found:
+            ctx.carried.add(path.removesuffix("[]"))
     return out or None

@@ -89,11 +89,13 @@ def unique_site_names(sites: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
     out: list[tuple[str, int] | None] = [None] * len(sites)
     for parts in range(1, len(_NAME_PARTS) + 1):
-        names = Counter(name(s, parts) for s in sites)
-        for i, site in enumerate(sites):
-            mine = name(site, parts)
-            if out[i] is None and mine and names[mine] == 1:
-                out[i] = (mine, parts)
+        mine = [name(s, parts) for s in sites]
+        names = Counter(mine)
+        for i, n in enumerate(mine):
+            if out[i] is None and n and names[n] == 1:
+                out[i] = (n, parts)
+        if all(out):  # usually after the facility alone
+            break
     last = len(_NAME_PARTS)
     return [found or ((f"{name(s, last)} (site {i + 1})" if name(s, last) else f"Site {i + 1}"), last)
             for i, (s, found) in enumerate(zip(sites, out, strict=True))]
