@@ -241,3 +241,18 @@ def test_observational_cohorts_are_cells_of_the_observation_epoch():
     assert _x(b, "2.0", "//o:StudyEventGroupDef[@OID='SEG.SCREENING']/o:StudyEventRef/@StudyEventOID") == [
         "SE.SCREENING", "SE.ENROLMENT"]
     assert _both_ts(_a, b, "NCOHORT") == [("4", None)]  # C126063 Number of Groups/Cohorts
+
+
+def test_an_age_in_minutes_is_recorded_in_hours():
+    """13#10: C66781 AGEU (not extensible) has HOURS (C25529) but no minutes (C48154 is a UNIT term): ages of 30
+    minutes to 12 hours are recorded and checked in hours, the limit in minutes rounded (30 min: 0 h, noted)."""
+    trial = trialexport.Trial.model_validate({
+        "identification": {"nct_id": "NCT99000077"}, "design": {"study_type": "INTERVENTIONAL"},
+        "eligibility": {"minimum_age": {"value": 30, "unit": "minutes"},
+                        "maximum_age": {"value": 12, "unit": "hours"}}})
+    b = etree.fromstring(trialexport.to_odm(trial, version="2.0"))
+    assert codelist_items(b, "2.0", "IT.DM.AGEU") == [("HOURS", "C25529")]
+    assert _x(b, "2.0", "//o:ItemDef[@OID='IT.DM.AGE']/o:RangeCheck/o:CheckValue/text()") == ["0", "12"]
+    a = etree.fromstring(trialexport.to_odm(trial, version="1.3.2"))  # 1.3.2 keeps each limit in its own unit
+    assert _x(a, "1.3.2", "//o:ItemDef[@OID='IT.DM.AGE']/o:RangeCheck/o:CheckValue/text()") == ["30", "12"]
+    assert ts_values(a, "1.3.2", "AGEMIN") == [("PT30M", None, None)]  # ISO 8601, no AGEU code needed

@@ -7,6 +7,7 @@ from typing import Any
 
 from trialexport.cdisc import terminology
 from trialexport.cdisc.ts import ts_records
+from trialexport.mapkit import crosswalk
 from trialexport.mapkit.durations import iso_duration
 from trialexport.mapkit.durations import units as duration_units
 from trialexport.mapkit.pathexpr import condition_holds, parse_condition
@@ -116,11 +117,15 @@ def _exact_factor(big: str, small: str) -> int | None:
 
 
 def _age_limits(value: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    """The age limits and the one unit the age is recorded in: the smaller of the limits' units that has a CDISC
+    AGEU term (C66781 is not extensible: an age in minutes is recorded in hours)."""
     limits = [(c, value[k]) for c, k in (("GE", "minimum_age"), ("LE", "maximum_age")) if value.get(k)]
     if not limits:
         return [], None
     minutes = {u: int(r["minutes"]) for u, r in duration_units().items()}
-    return limits, min((lim["unit"] for _, lim in limits), key=lambda u: minutes[u])
+    coded = sorted((u for u in minutes if crosswalk.lookup("age_unit", u, "cdisc")), key=lambda u: minutes[u])
+    smallest = min((lim["unit"] for _, lim in limits), key=lambda u: minutes[u])
+    return limits, next((u for u in coded if minutes[u] >= minutes[smallest]), coded[-1])
 
 
 @transform("range_checks")
