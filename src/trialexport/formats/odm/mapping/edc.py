@@ -8,6 +8,7 @@ or a plan kind that must be present); ``codelists.csv``, ``forms.csv``, ``events
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -101,7 +102,8 @@ def _item(spec: Spec, plan: Plan, row: dict[str, str], fields: dict[str, Any]) -
     if item.codelist:
         if version in setting("codelists", "oid", item.codelist)["per_item"].split():
             own = f"{item.codelist}.{item.oid.removeprefix('IT.')}"
-            spec.codelists[own] = codelist_spec(plan, item.codelist, own)
+            # not cached as text: the OIDs come from the record's content, so caching would grow with every record
+            spec.codelists[own] = replace(codelist_spec(plan, item.codelist, own), static=False)
             item.codelist = own
         elif item.codelist not in spec.codelists:
             spec.codelists[item.codelist] = codelist_spec(plan, item.codelist)

@@ -26,6 +26,11 @@ def _tt(parent: Node, tag: str, text: str) -> None:
     T.el(T.el(parent, tag), "TranslatedText", {"Type": PLAIN, XML_LANG: LANG}, text)
 
 
+def _cdisc_system() -> str:
+    """The Coding system of CDISC CT terms."""
+    return terminology.reference("cdisc").system
+
+
 def _coding(parent: Node, code: str, reference: str, label: str | None = None) -> None:
     """A Coding in the reference terminology ``reference`` (``terminology.csv``: System, SystemName, version)."""
     ref = terminology.reference(reference)
@@ -130,7 +135,10 @@ def _summary(plan: Plan, proto: Node, records: list[TSRecord]) -> None:
     summary = T.el(proto, "StudySummary")
     for r in records:
         oid = plan.oid("StudyParameter", fields={"parmcd": r.parmcd, "seq": r.group or r.seq})
-        T.fragment(summary, ("StudyParameter", oid, r), partial(_study_parameter, oid=oid, r=r))
+        if r.value.system == _cdisc_system():  # a CT term: one of finitely many, so written once per process
+            T.fragment(summary, ("StudyParameter", oid, r), partial(_study_parameter, oid=oid, r=r))
+        else:  # free text (titles, names): caching it would grow with every record of a bulk run
+            _study_parameter(summary, oid, r)
 
 
 def _study_parameter(summary: Node, oid: str, r: TSRecord) -> None:
