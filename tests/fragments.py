@@ -11,9 +11,11 @@ FHIR paths are a small subset of FHIRPath, evaluated against a Bundle::
 ODM fragments are XPath 1.0 with the prefix ``o`` bound to the document's ODM namespace.
 Trial Summary (TS) parameters are read the way each ODM version carries them:
 
-* 1.3.2: ``ReferenceData`` ItemData whose ItemDef has ``Alias Context="CDISC:TSPARMCD"`` naming the parameter;
-  the value's C-code is the ``nci:ExtCodeID`` Alias of the matching CodeListItem of the ItemDef's CodeList.
-* 2.0: ``StudySummary/StudyParameter[@ShortName]/ParameterValue/@Value`` and its ``Coding/@Code``.
+* 1.3.2: one ``ReferenceData/ItemGroupData`` per TS record, its ItemData named by their ItemDef's ``SDSVarName``
+  (TSPARMCD, TSVAL, TSVALNF, TSVALCD, TSVCDREF ...); the parameter's C-code is the ``nci:ExtCodeID`` Alias of its
+  item in the TSPARMCD code list (C66738).
+* 2.0: one ``StudySummary/StudyParameter`` per record: ``@ShortName``, ``@Term``, ``ParameterValue/@Value`` and the
+  value's Codings (CDISC CT: TSVALCD; ISO 21090 NullFlavor: TSVALNF); the StudyParameter's own Coding: its C-code.
 
 Comparison operators: ``equals`` (the whole ordered result), ``contains`` (every expected item is found, each
 dict as a JSON subset, each other value by equality; order ignored) and ``empty`` (nothing found).
@@ -29,7 +31,8 @@ from lxml import etree
 
 ODM_NS = {"1.3.2": "http://www.cdisc.org/ns/odm/v1.3", "2.0": "http://www.cdisc.org/ns/odm/v2.0"}
 NCI_ALIAS = "nci:ExtCodeID"
-TSPARMCD_ALIAS = "CDISC:TSPARMCD"
+CDISC_SYSTEM = "https://www.cdisc.org/standards/terminology"  # ODM 2.0 Coding of CDISC CT terms
+NULL_FLAVOR_SYSTEM = "urn:oid:2.16.840.1.113883.5.1008"  # ISO 21090 / HL7 NullFlavor
 
 
 class PathError(ValueError):
@@ -158,43 +161,42 @@ def odm_xpath(root: etree._Element, version: str, expr: str) -> list[Any]:
     return out
 
 
-def ts_values(root: etree._Element, version: str, param: str) -> list[tuple[str, str | None]]:
-    """(value, value C-code or None) of a TS parameter, in document order."""
+def ts_records(root: etree._Element, version: str) -> list[dict[str, str | None]]:
+    """Every TS record as SDTM TS variables (TSPARMCD, TSPARM, TSVAL, TSVALNF, TSVALCD, TSVCDREF) plus PARMCODE, the
+    C-code of the parameter, in document order."""
     ns = {"o": ODM_NS[version]}
-    out: list[tuple[str, str | None]] = []
+    out: list[dict[str, str | None]] = []
     if version == "2.0":
-        expr = f"//o:StudySummary/o:StudyParameter[@ShortName='{param}']/o:ParameterValue"
-        for pv in root.xpath(expr, namespaces=ns):
-            codes = pv.xpath("o:Coding/@Code", namespaces=ns)
-            out.append((pv.get("Value"), codes[0] if codes else None))
+        for sp in root.xpath("//o:StudySummary/o:StudyParameter", namespaces=ns):
+            pv = sp.find("o:ParameterValue", namespaces=ns)
+            codings = {c.get("System"): c.get("Code") for c in pv.findall("o:Coding", namespaces=ns)}
+            out.append({"TSPARMCD": sp.get("ShortName"), "TSPARM": sp.get("Term"), "TSVAL": pv.get("Value") or None,
+                        "TSVALNF": codings.get(NULL_FLAVOR_SYSTEM), "TSVALCD": codings.get(CDISC_SYSTEM),
+                        "TSVCDREF": "CDISC CT" if CDISC_SYSTEM in codings else None,
+                        "PARMCODE": (sp.xpath(f"o:Coding[@System='{CDISC_SYSTEM}']/@Code", namespaces=ns)
+                                     or [None])[0]})
         return out
-    defs = root.xpath(f"//o:ItemDef[o:Alias[@Context='{TSPARMCD_ALIAS}' and @Name='{param}']]", namespaces=ns)
-    codelists = {d.get("OID"): d.xpath("o:CodeListRef/@CodeListOID", namespaces=ns) for d in defs}
-    for data in root.xpath("//o:ReferenceData//o:ItemData", namespaces=ns):
-        oid = data.get("ItemOID")
-        if oid not in codelists:
-            continue
-        value, code = data.get("Value"), None
-        for cl in codelists[oid]:
-            hits = root.xpath(f"//o:CodeList[@OID='{cl}']/o:CodeListItem[@CodedValue=$v]/o:Alias"
-                              f"[@Context='{NCI_ALIAS}']/@Name", namespaces=ns, v=value)
-            code = hits[0] if hits else None
-        out.append((value, code))
+    names = {d.get("OID"): d.get("SDSVarName") for d in root.xpath("//o:ItemDef[@SDSVarName]", namespaces=ns)}
+    parm_codes = {i.get("CodedValue"): i.xpath(f"o:Alias[@Context='{NCI_ALIAS}']/@Name", namespaces=ns)[0]
+                  for i in root.xpath("//o:CodeList[o:Alias[@Name='C66738']]/o:CodeListItem", namespaces=ns)}
+    for group in root.xpath("//o:ReferenceData/o:ItemGroupData", namespaces=ns):
+        rec: dict[str, str | None] = {names.get(d.get("ItemOID")): d.get("Value")
+                                      for d in group.findall("o:ItemData", namespaces=ns)}
+        rec["PARMCODE"] = parm_codes.get(rec.get("TSPARMCD") or "")
+        out.append(rec)
     return out
 
 
+def ts_values(root: etree._Element, version: str, param: str) -> list[tuple[str | None, str | None, str | None]]:
+    """(TSVAL, its CDISC CT C-code or None, TSVALNF or None) of a TS parameter, in record order."""
+    return [(r.get("TSVAL"), r.get("TSVALCD") if r.get("TSVCDREF") == "CDISC CT" else None, r.get("TSVALNF"))
+            for r in ts_records(root, version) if r.get("TSPARMCD") == param]
+
+
 def ts_parameter(root: etree._Element, version: str, param: str) -> list[tuple[str | None, str | None]]:
-    """(TSPARM name, TSPARMCD C-code) of each definition of a TS parameter (one per ItemDef / StudyParameter)."""
-    ns = {"o": ODM_NS[version]}
-    if version == "2.0":
-        params = root.xpath(f"//o:StudySummary/o:StudyParameter[@ShortName='{param}']", namespaces=ns)
-        return sorted({(p.get("Term"), (p.xpath("o:Coding/@Code", namespaces=ns) or [None])[0]) for p in params},
-                      key=str)
-    defs = root.xpath(f"//o:ItemDef[o:Alias[@Context='{TSPARMCD_ALIAS}' and @Name='{param}']]", namespaces=ns)
-    # the coded item carries the parameter's C-code; a ".TXT" twin for uncoded registry text does not
-    coded = [d for d in defs if d.xpath(f"o:Alias[@Context='{NCI_ALIAS}']", namespaces=ns)]
-    return sorted({(d.get("Name"), d.xpath(f"o:Alias[@Context='{NCI_ALIAS}']/@Name", namespaces=ns)[0])
-                   for d in coded}, key=str)
+    """(TSPARM name, TSPARMCD C-code) of the records of a TS parameter (each pair once)."""
+    return sorted({(r.get("TSPARM"), r.get("PARMCODE")) for r in ts_records(root, version)
+                   if r.get("TSPARMCD") == param}, key=str)
 
 
 def codelist_items(root: etree._Element, version: str, item_oid: str) -> list[tuple[str, str | None]]:

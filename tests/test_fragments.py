@@ -87,43 +87,50 @@ def test_check_demands_one_operator_and_a_rule():
 
 
 ODM132 = b"""<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"><Study OID="S"><MetaDataVersion OID="M" Name="M">
-<ItemDef OID="IT.A" Name="Trial Phase Classification" DataType="text"><CodeListRef CodeListOID="CL.A"/>
-  <Alias Context="CDISC:TSPARMCD" Name="TPHASE"/><Alias Context="nci:ExtCodeID" Name="C48281"/></ItemDef>
-<ItemDef OID="IT.A.TXT" Name="Trial Phase Classification (text)" DataType="text">
-  <Alias Context="CDISC:TSPARMCD" Name="TPHASE"/></ItemDef>
-<ItemDef OID="IT.B" Name="Sponsor" DataType="text"><Alias Context="CDISC:TSPARMCD" Name="SPONSOR"/>
-  <Alias Context="nci:ExtCodeID" Name="C70793"/></ItemDef>
-<CodeList OID="CL.A" Name="A" DataType="text"><CodeListItem CodedValue="PHASE I TRIAL"><Decode><TranslatedText>x
-</TranslatedText></Decode><Alias Context="nci:ExtCodeID" Name="C15600"/></CodeListItem></CodeList>
+<ItemDef OID="IT.P" Name="TSPARMCD" DataType="text" SDSVarName="TSPARMCD"><CodeListRef CodeListOID="CL.P"/></ItemDef>
+<ItemDef OID="IT.N" Name="TSPARM" DataType="text" SDSVarName="TSPARM"/>
+<ItemDef OID="IT.V" Name="TSVAL" DataType="text" SDSVarName="TSVAL"/>
+<ItemDef OID="IT.F" Name="TSVALNF" DataType="text" SDSVarName="TSVALNF"/>
+<ItemDef OID="IT.C" Name="TSVALCD" DataType="text" SDSVarName="TSVALCD"/>
+<ItemDef OID="IT.R" Name="TSVCDREF" DataType="text" SDSVarName="TSVCDREF"/>
+<CodeList OID="CL.P" Name="P" DataType="text"><CodeListItem CodedValue="TPHASE"><Decode><TranslatedText>x
+</TranslatedText></Decode><Alias Context="nci:ExtCodeID" Name="C48281"/></CodeListItem>
+<Alias Context="nci:ExtCodeID" Name="C66738"/></CodeList>
 </MetaDataVersion></Study><ReferenceData StudyOID="S" MetaDataVersionOID="M">
-<ItemGroupData ItemGroupOID="IG" ItemGroupRepeatKey="1"><ItemData ItemOID="IT.A" Value="PHASE I TRIAL"/>
-  <ItemData ItemOID="IT.B" Value="Acme"/></ItemGroupData>
-<ItemGroupData ItemGroupOID="IG" ItemGroupRepeatKey="2"><ItemData ItemOID="IT.A.TXT" Value="PHASE 9"/>
-</ItemGroupData></ReferenceData></ODM>"""
+<ItemGroupData ItemGroupOID="IG" ItemGroupRepeatKey="1"><ItemData ItemOID="IT.P" Value="TPHASE"/>
+  <ItemData ItemOID="IT.N" Value="Trial Phase Classification"/><ItemData ItemOID="IT.V" Value="PHASE I TRIAL"/>
+  <ItemData ItemOID="IT.C" Value="C15600"/><ItemData ItemOID="IT.R" Value="CDISC CT"/></ItemGroupData>
+<ItemGroupData ItemGroupOID="IG" ItemGroupRepeatKey="2"><ItemData ItemOID="IT.P" Value="TPHASE"/>
+  <ItemData ItemOID="IT.N" Value="Trial Phase Classification"/><ItemData ItemOID="IT.F" Value="OTH"/></ItemGroupData>
+<ItemGroupData ItemGroupOID="IG" ItemGroupRepeatKey="3"><ItemData ItemOID="IT.P" Value="SPONSOR"/>
+  <ItemData ItemOID="IT.V" Value="Acme"/></ItemGroupData></ReferenceData></ODM>"""
 
 ODM20 = b"""<ODM xmlns="http://www.cdisc.org/ns/odm/v2.0"><Study OID="S" StudyName="N" ProtocolName="P">
 <MetaDataVersion OID="M" Name="M"><Protocol><StudySummary>
 <StudyParameter OID="SP.1" Term="Trial Phase Classification" ShortName="TPHASE">
-  <ParameterValue Value="PHASE I TRIAL"><Coding Code="C15600" System="s"/></ParameterValue>
-  <Coding Code="C48281" System="s"/></StudyParameter>
+  <ParameterValue Value="PHASE I TRIAL"><Coding Code="C15600" System="https://www.cdisc.org/standards/terminology"/>
+  </ParameterValue><Coding Code="C48281" System="https://www.cdisc.org/standards/terminology"/></StudyParameter>
 <StudyParameter OID="SP.2" Term="Trial Phase Classification" ShortName="TPHASE">
-  <ParameterValue Value="PHASE 9"/><Coding Code="C48281" System="s"/></StudyParameter>
+  <ParameterValue Value=""><Coding Code="OTH" System="urn:oid:2.16.840.1.113883.5.1008"/></ParameterValue>
+  <Coding Code="C48281" System="https://www.cdisc.org/standards/terminology"/></StudyParameter>
+<StudyParameter OID="SP.3" Term="Clinical Study Sponsor" ShortName="SPONSOR"><ParameterValue Value="Acme"/>
+  </StudyParameter>
 </StudySummary></Protocol></MetaDataVersion></Study></ODM>"""
 
 
 def test_ts_values_and_parameter_both_versions():
     a, b = etree.fromstring(ODM132), etree.fromstring(ODM20)
     for root, version in ((a, "1.3.2"), (b, "2.0")):
-        assert ts_values(root, version, "TPHASE") == [("PHASE I TRIAL", "C15600"), ("PHASE 9", None)]
+        assert ts_values(root, version, "TPHASE") == [("PHASE I TRIAL", "C15600", None), (None, None, "OTH")]
         assert ts_parameter(root, version, "TPHASE") == [("Trial Phase Classification", "C48281")]
         assert ts_values(root, version, "AGEMAX") == []
-    assert ts_values(a, "1.3.2", "SPONSOR") == [("Acme", None)]
+        assert ts_values(root, version, "SPONSOR") == [("Acme", None, None)]
 
 
 def test_odm_xpath_values_and_mistakes():
     a = etree.fromstring(ODM132)
-    assert odm_xpath(a, "1.3.2", "//o:ItemDef/@OID") == ["IT.A", "IT.A.TXT", "IT.B"]
-    assert odm_xpath(a, "1.3.2", "count(//o:ItemDef)") == [3]
+    assert odm_xpath(a, "1.3.2", "//o:ItemDef/@OID") == ["IT.P", "IT.N", "IT.V", "IT.F", "IT.C", "IT.R"]
+    assert odm_xpath(a, "1.3.2", "count(//o:ItemDef)") == [6]
     with pytest.raises(PathError):
         odm_xpath(a, "1.3.2", "//o:ItemDef")
     with pytest.raises(PathError):

@@ -92,7 +92,7 @@ def _ts_failures(case: dict[str, Any], fmt: str, root: etree._Element) -> list[s
         where = f"{case['case']} · {fmt} · TS {frag['param']}"
         expected = {op: [_ts_item(v) for v in frag[op]] if op != "empty" else frag[op]
                     for op in ("equals", "contains", "empty") if op in frag}
-        got = [{"value": v, "code": c} for v, c in ts_values(root, version, frag["param"])]
+        got = [{"value": v or "", "code": c, "nf": nf} for v, c, nf in ts_values(root, version, frag["param"])]
         msg = check(where, {**frag, **expected}, lambda _p, got=got: got, "param")
         if msg:
             failures.append(msg)
@@ -107,10 +107,13 @@ def _ts_failures(case: dict[str, Any], fmt: str, root: etree._Element) -> list[s
 
 
 def _ts_item(value: Any) -> dict[str, Any]:
-    """A TS value as written in a case: plain text (no code expected) or [submission value, C-code]."""
+    """A TS value as written in a case: plain text (no code expected), [submission value, C-code], or
+    {nf: NULLFLAVOR} (TSVAL empty, TSVALNF the ISO 21090 null flavour)."""
+    if isinstance(value, dict):
+        return {"value": "", "code": None, "nf": value["nf"]}
     if isinstance(value, list):
-        return {"value": str(value[0]), "code": value[1]}
-    return {"value": str(value), "code": None}
+        return {"value": str(value[0]), "code": value[1], "nf": None}
+    return {"value": str(value), "code": None, "nf": None}
 
 
 def case_failures(case: dict[str, Any], fmt: str) -> list[str]:

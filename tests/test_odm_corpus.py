@@ -62,13 +62,35 @@ def test_no_silent_drop(all_trials, outputs, version):
 
 @pytest.mark.parametrize("version", WRITERS)
 def test_deterministic(all_trials, version, monkeypatch):
+    """13#9: CreationDateTime is when the file is made (SOURCE_DATE_EPOCH pins it); the registry record's last update
+    is AsOfDateTime and versions the MetaDataVersion and FileOID."""
     trial = all_trials["seed-page"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first = build_odm(trial, version)
     assert build_odm(trial, version) == first
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    assert build_odm(trial, version) == first  # the record's own date wins over SOURCE_DATE_EPOCH
     root = etree.fromstring(first)
-    assert root.get("CreationDateTime") == trial.status.last_update_posted_date.date + "T00:00:00"
+    record_date = trial.status.last_update_posted_date.date
+    assert root.get("CreationDateTime") == "2023-11-14T22:13:20"
+    assert root.get("AsOfDateTime") == record_date + "T00:00:00"
+    assert root.get("Granularity") == "All"  # 13#7: metadata, AdminData and ReferenceData
+    assert root.get("FileOID").endswith(record_date)
+    ns = {"o": root.nsmap[None]}
+    assert root.xpath("//o:MetaDataVersion/@OID", namespaces=ns)[0] == f"MDV.{record_date}"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    later = etree.fromstring(build_odm(trial, version))
+    assert later.get("CreationDateTime") == "2027-01-15T08:00:00"
+    assert later.get("AsOfDateTime") == root.get("AsOfDateTime") and later.get("FileOID") == root.get("FileOID")
+
+
+@pytest.mark.parametrize("version", WRITERS)
+def test_creation_without_source_date_epoch_is_the_record_date(all_trials, version, monkeypatch):
+    """The brief: timestamps from the record or SOURCE_DATE_EPOCH, never the wall clock by default."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    trial = all_trials["seed-page"]
+    first = build_odm(trial, version)
+    root = etree.fromstring(first)
+    assert root.get("CreationDateTime") == "2020-03-24T00:00:00"  # the seed page's "Last Updated: 2020-03-24"
+    assert build_odm(trial, version) == first
 
 
 @pytest.mark.parametrize("version", WRITERS)
@@ -82,7 +104,10 @@ def test_no_record_date_uses_source_date_epoch(all_trials, version, monkeypatch)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     a = WRITERS[version](trial, Options())
     assert a.ok
-    assert etree.fromstring(a.data).get("CreationDateTime") == "2023-11-14T22:13:20"
+    root = etree.fromstring(a.data)
+    assert root.get("CreationDateTime") == "2023-11-14T22:13:20" and root.get("AsOfDateTime") is None
+    assert 'MetaDataVersion OID="MDV.2023-11-14"' in a.data.decode()  # dated by the file's creation
+    assert any(d.code == "MAP-NO-DATE" for d in a.diagnostics)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     b = WRITERS[version](trial, Options(source_date_epoch=1700000000))
     assert a.data == b.data
@@ -92,14 +117,15 @@ def test_no_record_date_uses_source_date_epoch(all_trials, version, monkeypatch)
 def test_partial_dates_never_padded_except_effective_date(all_trials, version):
     trial = all_trials["seed-page"].model_copy(deep=True)
     trial.status.start_date.date = "2014-01"
+    trial.status.start_date.type = "ACTUAL"
     trial.status.last_update_posted_date.date = "2020-03"
     out = WRITERS[version](trial, Options())
     assert out.ok, [d.format_text() for d in out.diagnostics]
     text = out.data.decode()
-    assert 'Value="2014-01"' in text and "2014-01-01" not in text
-    assert etree.fromstring(out.data).get("CreationDateTime") == "2020-03-01T00:00:00"
-    if version == "1.3.2":  # the sponsor Location carries the MetaDataVersionRef
-        assert 'EffectiveDate="2020-03-01"' in text
+    assert 'Value="2014-01"' in text and "2014-01-01" not in text  # TS SSTDTC keeps the month precision
+    assert etree.fromstring(out.data).get("AsOfDateTime") is None  # no full record date
+    assert 'MetaDataVersion OID="MDV.2020-03-01"' in text  # the padded record date versions the metadata
+    assert version == "2.0" or 'EffectiveDate="2020-03-01"' in text  # the 1.3.2 sponsor Location's reference
     assert any(d.code == "MAP-DATE-PADDED" and d.path == "status.last_update_posted_date.date"
                for d in out.diagnostics)
 
@@ -118,9 +144,13 @@ def test_forbidden_xml_characters(all_trials, version):
 
 @pytest.mark.parametrize("version", WRITERS)
 def test_unknown_registry_code_kept_as_text(all_trials, version):
+    """A registry value no crosswalk lists is not passed off as CDISC: TS null flavour OTH, the value kept as text."""
     trial = all_trials["seed-page"].model_copy(deep=True)
     trial.design.masking = "SEPTUPLE"
     out = WRITERS[version](trial, Options())
     assert out.ok
     assert any(d.code == "MAP-UNKNOWN-CODE" and d.path == "design.masking" for d in out.diagnostics)
-    assert 'Value="SEPTUPLE"' in out.data.decode()
+    text = out.data.decode()
+    kept = 'Value="SEPTUPLE"' if version == "1.3.2" else 'Code="SEPTUPLE"'  # 1.3.2 REGVAL item; 2.0 registry Coding
+    assert kept in text
+    assert 'Value="SEPTUPLE"' not in text or version == "1.3.2"  # never a TSVAL / ParameterValue

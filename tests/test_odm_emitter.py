@@ -57,11 +57,11 @@ def test_emitter_matches_lxml_on_records(path: Path, monkeypatch: pytest.MonkeyP
     for res in results:
         for version in VERSIONS:
             for _ in range(2):  # the second document reuses the fragments the first one wrote
-                written = serialize(build_tree(Ctx(trial=res.trial), version, 0))
+                written = serialize(build_tree(Ctx(trial=res.trial, source_date_epoch=0), version))
             with monkeypatch.context() as m:
                 m.setattr(v132, "T", LxmlTree(v132.NS))
                 m.setattr(v20, "T", LxmlTree(v20.NS))
-                reference = _lxml_bytes(build_tree(Ctx(trial=res.trial), version, 0))
+                reference = _lxml_bytes(build_tree(Ctx(trial=res.trial, source_date_epoch=0), version))
             assert written == reference, (path, version)
 
 

@@ -9,6 +9,7 @@ Values the current output gets wrong per CT / SDTMIG are not asserted; they are 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -33,11 +34,12 @@ def _x(root: etree._Element, version: str, expr: str) -> list[Any]:
     return odm_xpath(root, version, expr)
 
 
-def _both_ts(a: etree._Element, b: etree._Element, parm: str) -> list[tuple[str, str | None]]:
-    """The TS parameter's (value, C-code) list, asserted equal in ODM 1.3.2 and ODM 2.0."""
+def _both_ts(a: etree._Element, b: etree._Element, parm: str) -> list[tuple[str | None, str | None]]:
+    """The TS parameter's (value, CDISC CT C-code) list, asserted equal in ODM 1.3.2 and ODM 2.0; a record with no
+    value but an ISO 21090 null flavour (TSVALNF) is ("nf", flavour)."""
     got132, got20 = ts_values(a, "1.3.2", parm), ts_values(b, "2.0", parm)
     assert got132 == got20, f"TS {parm}: 1.3.2 {got132} != 2.0 {got20}"
-    return got132
+    return [(v, c) if not nf else ("nf", nf) for v, c, nf in got132]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,10 @@ def test_seed_phase_blinding(seed):
     assert _both_ts(a, b, "INTMODEL") == [("PARALLEL", "C82639")]  # C99076 PARALLEL C82639
     assert _both_ts(a, b, "INTTYPE") == [("DRUG", "C1909")]  # C99078 DRUG C1909
     assert _both_ts(a, b, "SEXPOP") == [("BOTH", "C49636")]  # C66732 sex ALL = BOTH C49636
+    # 13#1: the record's arms are EXPERIMENTAL and NO_INTERVENTION: a concurrent no-treatment control (ICH E10), not
+    # NONE (C41132 = uncontrolled); C66785 has no term for it, so the sponsor-extension value has no C-code
+    assert _both_ts(a, b, "TCNTRL") == [("NO TREATMENT", None)]
+    assert _both_ts(a, b, "TRT") == [("human amniotic mesenchymal stem cell", None)]  # the experimental arm's drug
 
 
 def test_seed_eligibility(seed):
@@ -63,12 +69,14 @@ def test_seed_eligibility(seed):
     a, b = seed
     for root, v in ((a, "1.3.2"), (b, "2.0")):
         ex = _x(root, v, "//o:ItemDef[starts-with(@OID, 'IT.ELIG.EX')]/@OID")
-        assert len(ex) == 14 and ex[2] == "IT.ELIG.EX03"
+        # 13#9: item OIDs from the criterion's text (kind + 6 hex), so a criterion added above keeps the others'
+        assert len(ex) == 14 and all(re.fullmatch(r"IT\.ELIG\.EX[0-9A-F]{6}", oid) for oid in ex)
+        assert _x(root, v, f"//o:ItemDef[@OID='{ex[2]}']/@Name") == ["Exclusion criterion 3"]
         assert all(codelist_items(root, v, oid) == NY for oid in ex)  # each criterion answered Y / N
         assert _x(root, v, "//o:ItemDef[o:Alias[@Context='CDISC:IECAT']]/o:Alias[@Context='CDISC:IECAT']/@Name") == [
             "EXCLUSION"] * 14  # C66797 IECAT
         assert not _x(root, v, "//o:ItemDef[starts-with(@OID, 'IT.ELIG.IN')]/@OID")
-    assert _x(a, "1.3.2", f"//o:ItemDef[@OID='IT.ELIG.EX07']/o:Alias[@Context='{NCI}']/@Name") == ["C25370"]
+    assert _x(a, "1.3.2", f"//o:ItemDef[@Name='Exclusion criterion 7']/o:Alias[@Context='{NCI}']/@Name") == ["C25370"]
     assert _x(b, "2.0", "//o:ExclusionCriteria/o:Criterion[7]/o:Description/o:TranslatedText/text()") == [
         "Patients with tumors or abnormal tumor marker levels;"]
     assert _x(b, "2.0", "count(//o:ExclusionCriteria/o:Criterion[@ConditionOID])") == [14]  # ConditionOID required
@@ -113,8 +121,9 @@ def test_seed_arms_and_parties(seed):
 # Hand-written per record: TS parameter -> [(submission value, C-code)], age checks (comparator, value, unit name),
 # arm type C-codes (C174222). Only what CT supports; see the findings note for what is left out and why.
 CORPUS_EXPECTED: dict[str, dict[str, Any]] = {
-    "NCT00711542": {  # PHASE1+PHASE2, randomized parallel, QUADRUPLE (no TBLIND asserted: see findings), 18-80 y
+    "NCT00711542": {  # PHASE1+PHASE2, randomized parallel, QUADRUPLE, 18-80 y
         "ts": {"TPHASE": [("PHASE I/II TRIAL", "C15693")], "INTMODEL": [("PARALLEL", "C82639")],
+               "TBLIND": [("DOUBLE BLIND", "C15228")],  # 13#10: C66735 DOUBLE BLIND covers quadruple masking
                "RANDOM": [("Y", "C49488")], "STYPE": [("INTERVENTIONAL", "C98388")],
                "AGEMIN": [("P18Y", None)], "AGEMAX": [("P80Y", None)], "SEXPOP": [("BOTH", "C49636")],
                "TCNTRL": [("ACTIVE", "C49649"), ("PLACEBO", "C49648")], "INTTYPE": [("BIOLOGIC", "C307")]},
@@ -124,22 +133,29 @@ CORPUS_EXPECTED: dict[str, dict[str, Any]] = {
     },
     "NCT05711992": {  # observational case-only, 1 Day - 25 Years
         "ts": {"STYPE": [("OBSERVATIONAL", "C16084")], "OBSMODEL": [("CASE ONLY", "C15362")],
+               # 13#17: not a trial - TPHASE NOT APPLICABLE C48660 (C66737), RANDOM NA C48660 (C66742), TBLIND has
+               # no such term in C66735: null flavour NA; 13#2: completion date estimated - SENDTC NAV
+               "TPHASE": [("NOT APPLICABLE", "C48660")], "RANDOM": [("NA", "C48660")], "TBLIND": [("nf", "NA")],
+               "SENDTC": [("nf", "NAV")], "OBSTIMP": [("nf", "OTH")],  # time perspective OTHER: no C127261 term
                "OBSTSMM": [("NON-PROBABILITY SAMPLE", "C127781")], "AGEMIN": [("P1D", None)],
                "AGEMAX": [("P25Y", None)], "SEXPOP": [("BOTH", "C49636")], "PLANSUB": [("300", None)]},
         "age": [("GE", "1", "Days"), ("LE", "25", "Years")],
         "arm_codes": [],
-        "trial_phase": None,  # observational: TPHASE should be NOT APPLICABLE per SDTMIG - see findings
+        "trial_phase": ["NOT APPLICABLE"],
     },
-    "NCT05605535": {  # PHASE2, randomized parallel, TRIPLE (no TBLIND asserted), female only, 18+ y
+    "NCT05605535": {  # PHASE2, randomized parallel, TRIPLE, female only, 18+ y
         "ts": {"TPHASE": [("PHASE II TRIAL", "C15601")], "INTMODEL": [("PARALLEL", "C82639")],
+               "TBLIND": [("DOUBLE BLIND", "C15228")], "AGEMAX": [("nf", "PINF")],  # no maximum age: PINF
                "RANDOM": [("Y", "C49488")], "AGEMIN": [("P18Y", None)], "SEXPOP": [("F", "C16576")],
                "TCNTRL": [("PLACEBO", "C49648")], "INTTYPE": [("BIOLOGIC", "C307"), ("DRUG", "C1909")]},
         "age": [("GE", "18", "Years")],
         "arm_codes": ["C174266", "C174268"],  # Experimental Arm, Placebo Comparator Arm
         "trial_phase": ["PHASE II TRIAL"],
     },
-    "NCT03983954": {  # PHASE1, non-randomized, sequential (no INTMODEL asserted), open label, 11 arms, 18+ y
+    "NCT03983954": {  # PHASE1, non-randomized, sequential, open label, 11 experimental arms, 18+ y
         "ts": {"TPHASE": [("PHASE I TRIAL", "C15600")], "TBLIND": [("OPEN LABEL", "C49659")],
+               # N7: SEQUENTIAL is not C142568 (group sequential design): no TSVAL, null flavour OTH
+               "INTMODEL": [("nf", "OTH")], "TCNTRL": [("NONE", "C41132")],  # 13#1: all arms experimental
                "RANDOM": [("N", "C49487")], "AGEMIN": [("P18Y", None)], "SEXPOP": [("BOTH", "C49636")],
                "INTTYPE": [("COMBINATION PRODUCT", "C54696")], "NARMS": [("11", None)]},
         "age": [("GE", "18", "Years")],
@@ -153,17 +169,17 @@ def test_criterion_groups_in_item_descriptions():
     """NCT05170204 (read by hand): the heading qualifiers become each criterion item's Description."""
     a, b = _docs(DATA / "ctgov-v2" / "NCT05170204.json")
     for root, v in ((a, "1.3.2"), (b, "2.0")):
-        def desc(oid, root=root, v=v):
-            return _x(root, v, f"//o:ItemDef[@OID='{oid}']/o:Description/o:TranslatedText/text()")
+        def desc(name, root=root, v=v):
+            return _x(root, v, f"//o:ItemDef[@Name='{name}']/o:Description/o:TranslatedText/text()")
 
-        assert desc("IT.ELIG.IN14") == ["All Cohorts"] and desc("IT.ELIG.IN15") == ["Cohort A1"]
-        assert desc("IT.ELIG.IN17") == ["Cohort A2"] and desc("IT.ELIG.EX27") == ["All Cohorts"]
-        assert desc("IT.ELIG.EX28") == ["Cohort A1"] and desc("IT.ELIG.EX53") == ["Cohort A2"]
-        question = _x(root, v, "//o:ItemDef[@OID='IT.ELIG.IN15']/o:Question/o:TranslatedText/text()")
+        assert desc("Inclusion criterion 14") == ["All Cohorts"] and desc("Inclusion criterion 15") == ["Cohort A1"]
+        assert desc("Inclusion criterion 17") == ["Cohort A2"] and desc("Exclusion criterion 27") == ["All Cohorts"]
+        assert desc("Exclusion criterion 28") == ["Cohort A1"] and desc("Exclusion criterion 53") == ["Cohort A2"]
+        question = _x(root, v, "//o:ItemDef[@Name='Inclusion criterion 15']/o:Question/o:TranslatedText/text()")
         assert question[0].startswith("Documented ALK fusion positivity")
     # records without sub-headings keep items without a Description
     a, _b = _docs(DATA / "ctgov-v2" / "NCT00711542.json")
-    assert not _x(a, "1.3.2", "//o:ItemDef[starts-with(@OID, 'IT.ELIG.')]/o:Description")
+    assert not _x(a, "1.3.2", "//o:ItemDef[starts-with(@OID, 'IT.ELIG.') and @OID != 'IT.ELIG.ELIGIBLE']/o:Description")
 
 
 @pytest.mark.parametrize("nct", sorted(CORPUS_EXPECTED))
@@ -182,9 +198,8 @@ def test_corpus_study(nct):
     assert [(c.get("Comparator"), c.findtext("o:CheckValue", namespaces=ns),
              units[c.find("o:MeasurementUnitRef", namespaces=ns).get("MeasurementUnitOID")]) for c in checks] == \
         want["age"]
-    if src["eligibilityModule"].get("sex") == "ALL":  # the DM sex item offers F and M (C66731); female-only: findings
-        for root, v in ((a, "1.3.2"), (b, "2.0")):
-            assert set(SEX) <= set(codelist_items(root, v, "IT.DM.SEX"))
+    for root, v in ((a, "1.3.2"), (b, "2.0")):  # 13#15: every sex recordable (C66731), whatever the eligible sex
+        assert set(SEX) <= set(codelist_items(root, v, "IT.DM.SEX"))
     # arms: labels from the record, arm type C-codes by hand, the registry type kept as an alias
     arms = src.get("armsInterventionsModule", {}).get("armGroups", [])
     assert _x(a, "1.3.2", f"//o:CodeList[@OID='CL.ARM']/o:CodeListItem/o:Alias[@Context='{NCI}']/@Name") == \
@@ -211,3 +226,33 @@ def test_corpus_study(nct):
     sponsor = src["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
     assert _x(b, "2.0", "//o:Organization[@OID='ORG.SPONSOR']/@Name") == [sponsor]
     assert _both_ts(a, b, "SPONSOR") == [(sponsor, None)]
+
+
+def test_observational_cohorts_are_cells_of_the_observation_epoch():
+    """13#6 NCT06252142 (read by hand): observational, four cohorts (Retrospective LCRT / SCRT, Prospective LCRT /
+    SCRT). CDISC EPOCH (C99079) has OBSERVATION C165873 for them: no treatment epoch, each cohort a study cell."""
+    _a, b = _docs(DATA / "ctgov-v2" / "NCT06252142.json")
+    assert _x(b, "2.0", "//o:StudyStructure/o:Epoch/@Name") == ["Screening", "Observation"]
+    assert _x(b, "2.0", "//o:StudyEventGroupDef[@ArmOID]/@EpochOID") == ["EP.OBSERVATION"] * 4
+    assert _x(b, "2.0", "//o:StudyEventGroupDef[@ArmOID]/o:Coding/@Code") == ["C165873"] * 4
+    assert _x(b, "2.0", "//o:StudyStructure/o:Arm/@Name") == [
+        "Retrospective LCRT", "Retrospective SCRT", "Prospective LCRT", "Prospective SCRT"]
+    # the cohort assignment happens at enrolment, the end of screening (not in a treatment epoch)
+    assert _x(b, "2.0", "//o:StudyEventGroupDef[@OID='SEG.SCREENING']/o:StudyEventRef/@StudyEventOID") == [
+        "SE.SCREENING", "SE.ENROLMENT"]
+    assert _both_ts(_a, b, "NCOHORT") == [("4", None)]  # C126063 Number of Groups/Cohorts
+
+
+def test_an_age_in_minutes_is_recorded_in_hours():
+    """13#10: C66781 AGEU (not extensible) has HOURS (C25529) but no minutes (C48154 is a UNIT term): ages of 30
+    minutes to 12 hours are recorded and checked in hours, the limit in minutes rounded (30 min: 0 h, noted)."""
+    trial = trialexport.Trial.model_validate({
+        "identification": {"nct_id": "NCT99000077"}, "design": {"study_type": "INTERVENTIONAL"},
+        "eligibility": {"minimum_age": {"value": 30, "unit": "minutes"},
+                        "maximum_age": {"value": 12, "unit": "hours"}}})
+    b = etree.fromstring(trialexport.to_odm(trial, version="2.0"))
+    assert codelist_items(b, "2.0", "IT.DM.AGEU") == [("HOURS", "C25529")]
+    assert _x(b, "2.0", "//o:ItemDef[@OID='IT.DM.AGE']/o:RangeCheck/o:CheckValue/text()") == ["0", "12"]
+    a = etree.fromstring(trialexport.to_odm(trial, version="1.3.2"))  # 1.3.2 keeps each limit in its own unit
+    assert _x(a, "1.3.2", "//o:ItemDef[@OID='IT.DM.AGE']/o:RangeCheck/o:CheckValue/text()") == ["30", "12"]
+    assert ts_values(a, "1.3.2", "AGEMIN") == [("PT30M", None, None)]  # ISO 8601, no AGEU code needed

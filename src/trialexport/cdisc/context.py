@@ -19,6 +19,7 @@ class CdiscContext(MapContext):
 
     trial: Trial
     data: dict[str, Any] = field(default_factory=dict)
+    carried: set[str] = field(default_factory=set)  # model paths (normalized) that reached the output
 
     def __post_init__(self) -> None:
         if not self.data:

@@ -1,144 +1,152 @@
-"""CDISC Trial Summary (TS) parameters from ``mappings/cdisc/ts-parameters.csv``: named transforms over model paths.
+"""CDISC Trial Summary (SDTM TS) records from ``mappings/cdisc/ts-parameters.csv``: one record per parameter value.
 
-Format-neutral: ODM writes them as reference data (1.3.2) or StudyParameters (2.0); SDTM TS datasets can use them too.
+Format-neutral: ODM 1.3.2 writes the records as TS reference data, ODM 2.0 as StudyParameters, and the SDTM TS
+dataset can take them as they are (TSSEQ, TSGRPID, TSPARMCD, TSPARM, TSVAL, TSVALNF, TSVALCD, TSVCDREF, TSVCDVER).
+Rows run in table order; a parameter ending in ``?`` is a fallback (only when the parameter has no value yet).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from trialexport.mapkit import crosswalk
-from trialexport.mapkit.crosswalk import Code
-from trialexport.mapkit.durations import iso_duration
-from trialexport.mapkit.pathexpr import concrete, condition_holds, iter_values, parse_condition
+from trialexport.mapkit.pathexpr import Condition, condition_holds, iter_values, parse_condition
+from trialexport.mapkit.sources import Source, carried_leaves, parse_source, read_whole, select
 from trialexport.mapkit.tables import load_table
+from trialexport.mapkit.transforms import Call, Transform
 
 from .context import CdiscContext as Ctx
+from .ts_transforms import TRANSFORMS, TSValue
 
 
 @dataclass(frozen=True, slots=True)
-class TSValue:
-    """One TS value: its text (submission value when coded) and the code it resolved to, if any."""
+class TSRow:
+    """One row of ``ts-parameters.csv``, compiled."""
 
-    text: str
-    code: Code | None = None
-
-    @property
-    def coded(self) -> bool:
-        return self.code is not None and bool(self.code.cdisc)
+    parmcd: str
+    fallback: bool
+    nci: str
+    term: str
+    sources: tuple[Source, ...]
+    when: Condition | None
+    transform: str
+    arg: str
+    codes: str
+    codelist_nci: str
+    reference: str
+    group: str
+    versions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class TSParam:
-    row: dict[str, str]
-    values: tuple[TSValue, ...]
+class TSRecord:
+    """One TS record (SDTM TS variables; STUDYID and DOMAIN are the writer's), and what ODM 2.0 codes it with."""
 
-    @property
-    def parmcd(self) -> str:
-        return self.row["tsparmcd"]
-
-
-Raw = Iterator[tuple[str, Any]]  # (concrete model path, value)
-Transform = Callable[[Ctx, dict[str, str], Raw], list[TSValue]]
-
-
-def _text(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [TSValue(ctx.text(v, p)) for p, v in raw if v != ""]
-
-
-def _text_distinct(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return list(dict.fromkeys(_text(ctx, row, raw)))
-
-
-def _integer(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [TSValue(str(int(v))) for _, v in raw]
-
-
-def _count(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [TSValue(str(len(v))) for _, v in raw if v]
-
-
-def _date(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [TSValue(v) for _, v in raw]  # model dates are already YYYY[-MM[-DD]]; never padded
-
-
-def _coded_value(ctx: Ctx, row: dict[str, str], path: str, value: str) -> TSValue:
-    code = ctx.cdisc_code(row["codes"], value, path)
-    return TSValue(code.cdisc or ctx.text(value, path), code)
-
-
-def _coded(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [_coded_value(ctx, row, p, v) for p, v in raw]
-
-
-def _coded_distinct(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return list(dict.fromkeys(_coded(ctx, row, raw)))
-
-
-def _coded_listed(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    """Only values the crosswalk lists (e.g. comparator arm types for TCNTRL), distinct."""
-    table = crosswalk.table(row["codes"])
-    return list(dict.fromkeys(_coded_value(ctx, row, p, v) for p, v in raw if v in table))
-
-
-def _boolean(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [_coded_value(ctx, row, p, "true" if v else "false") for p, v in raw]
-
-
-def _phase(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    items = list(raw)
-    if not items:
-        return []
-    path = items[0][0].rsplit("[", 1)[0]
-    return [_coded_value(ctx, row, path, "|".join(str(v) for _, v in items))]
-
-
-def _study_type(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    """Study type; the transform argument (a crosswalk pseudo value) replaces it for patient registries."""
-    pseudo = row["transform"].partition(":")[2]
-    registry = bool(ctx.trial.design.patient_registry) and bool(pseudo)
-    return [_coded_value(ctx, row, p, pseudo if registry else v) for p, v in raw]
-
-
-def _iso_duration(ctx: Ctx, row: dict[str, str], raw: Raw) -> list[TSValue]:
-    return [TSValue(iso_duration(v["value"], v["unit"])) for _, v in raw]
-
-
-TRANSFORMS: dict[str, Transform] = {
-    "text": _text,
-    "text_distinct": _text_distinct,
-    "integer": _integer,
-    "count": _count,
-    "date": _date,
-    "coded": _coded,
-    "coded_distinct": _coded_distinct,
-    "coded_listed": _coded_listed,
-    "boolean": _boolean,
-    "phase": _phase,
-    "study_type": _study_type,
-    "iso_duration": _iso_duration,
-}
+    seq: int  # TSSEQ: 1, 2, ... within the parameter
+    group: str  # TSGRPID
+    parmcd: str  # TSPARMCD
+    parm: str  # TSPARM
+    parm_code: str  # C-code of the TSPARMCD term
+    value: TSValue  # TSVAL, TSVALNF, TSVALCD, TSVCDREF, TSVCDVER and the registry value kept outside CT
+    codelist: str  # C-code of the CT codelist of the value ("" if none)
 
 
 @cache
-def ts_rows(version: str) -> tuple[dict[str, str], ...]:
-    """TS parameter rows carried by an ODM version."""
-    return tuple(r for r in load_table("cdisc", "ts-parameters.csv") if version in r["versions"].split())
+def ts_rows(version: str) -> tuple[TSRow, ...]:
+    """The TS rows carried by an ODM version (``versions`` column), in table order."""
+    out = []
+    for r in load_table("cdisc", "ts-parameters.csv"):
+        versions = tuple(r["versions"].split())
+        if version not in versions:
+            continue
+        name, _, arg = r["transform"].partition(":")
+        out.append(TSRow(r["tsparmcd"].rstrip("?"), r["tsparmcd"].endswith("?"), r["nci"], r["term"],
+                         parse_source(r["source"]), parse_condition(r["when"]), name, arg, r["codes"],
+                         r["codelist_nci"], r["reference"], r["group"], versions))
+    return tuple(out)
 
 
-def ts_params(ctx: Ctx, version: str) -> list[TSParam]:
-    """The TS parameters with at least one value, in table order."""
-    data = ctx.data
+@cache
+def _steps(version: str) -> tuple[tuple[TSRow, Transform, bool, frozenset[str]], ...]:
     out = []
     for row in ts_rows(version):
-        if not condition_holds(data, parse_condition(row["when"])):
+        leaves = carried_leaves(row.sources)
+        if row.when is not None and "[]" not in row.when[0]:  # an item-level condition (DERIVED) only selects
+            leaves |= {row.when[0]}
+        out.append((row, TRANSFORMS.get(row.transform), row.transform in TRANSFORMS.aggregate, leaves))
+    return tuple(out)
+
+
+def _item_condition(row: TSRow) -> tuple[str, Condition] | None:
+    """``(list prefix, condition)`` when the row's ``when`` tests a field of each item of its source list."""
+    if row.when is None or not row.sources or "[]" not in row.when[0]:
+        return None
+    prefix = row.when[0].rsplit("[]", 1)[0] + "[]"
+    return (prefix, row.when) if row.sources[0].path.startswith(prefix) else None
+
+
+def _holds_for_item(data: Any, cond: Condition, idx: tuple[int, ...]) -> bool:
+    path, op, expected = cond
+    found = {i: v for i, v in iter_values(data, path)}
+    got = found.get(idx[: path.count("[]")])
+    text = "" if got is None else str(got)
+    return (text == expected) == (op == "=")
+
+
+_NO_SOURCE: list[tuple[tuple[int, ...], Any]] = [((), None)]
+
+
+def _values(ctx: Ctx, row: TSRow, fn: Transform, aggregate: bool) -> list[tuple[str, TSValue]]:
+    """``(TSGRPID, value)`` of one row."""
+    data = ctx.data
+    item_cond = _item_condition(row)
+    if row.when is not None and item_cond is None and not condition_holds(data, row.when):
+        return []
+    first = row.sources[0] if row.sources else None
+    items = _NO_SOURCE if first is None else iter_values(data, first.path)
+    if first is not None and item_cond is not None:
+        items = [(idx, v) for idx, v in items if _holds_for_item(data, item_cond[1], idx)]
+    if not items:
+        return []
+    if aggregate:
+        items = [((), [select(v, first.fields) for _, v in items] if first else None)]
+    others = tuple(read_whole(data, s) for s in row.sources[1:])
+    call = Call(row, (), first.path if first else "")
+    out: list[tuple[str, TSValue]] = []
+    for idx, value in items:
+        if first is not None and not aggregate:
+            value = select(value, first.fields)
+        if others:
+            value = (value, *others)
+        elif first is not None and value in (None, "", [], {}):
             continue
-        src = row["source"]
-        raw = ((concrete(src, idx), v) for idx, v in iter_values(data, src))
-        values = TRANSFORMS[row["transform"].partition(":")[0]](ctx, row, raw)
-        if values:
-            out.append(TSParam(row, tuple(values)))
+        call.idx = idx
+        found = fn(ctx, value, call)
+        group = row.group.format(n=idx[0] + 1) if row.group and idx else ""
+        for v in found if isinstance(found, list) else [found] if found is not None else []:
+            out.append((group, v))
     return out
+
+
+def ts_records(ctx: Ctx, version: str) -> list[TSRecord]:
+    """The TS records of the trial in table order (TSSEQ per parameter); ``ctx.carried`` gets the model paths
+    they carry (sources and conditions; ``{}`` sources, such as the list a count reads, carry nothing)."""
+    found: dict[str, list[tuple[TSRow, str, TSValue]]] = {}
+    for row, fn, aggregate, leaves in _steps(version):
+        if row.fallback and found.get(row.parmcd):
+            continue
+        values = _values(ctx, row, fn, aggregate)
+        if not values:
+            continue
+        have = found.setdefault(row.parmcd, [])
+        known = {(v.text, v.null_flavor, v.code, g) for _, g, v in have}  # another row's values are not repeated
+        have.extend((row, g, v) for g, v in values if (v.text, v.null_flavor, v.code, g) not in known)
+        if any(v.text or v.registry for _, v in values):  # a null flavour alone carries no model value
+            ctx.carried |= leaves
+    out = []
+    for parmcd, records in found.items():
+        for seq, (row, group, value) in enumerate(records, 1):
+            out.append(TSRecord(seq, group, parmcd, row.term, row.nci, value, row.codelist_nci))
+    return out
+

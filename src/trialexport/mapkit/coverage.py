@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _populated_leaves(trial: Trial) -> list[str]:
     return sorted(out)
 
 
-@cache  # few distinct (path, sources) pairs: model paths x one frozenset per writer
+@lru_cache(maxsize=1 << 16)  # (model path, sources) pairs: ODM sources differ per record (the rows that ran)
 def _covered(path: str, sources: frozenset[str]) -> bool:
     if path in sources:
         return True

@@ -1,7 +1,7 @@
 """Code crosswalks: registry value -> FHIR R5 / FHIR R4 / CDISC submission value / NCI C-code, as one :class:`Code`.
 
 Each dimension is one CSV with one column per target (``ctgov,fhir_r5,fhir_r4,cdisc,nci,note``), so FHIR and CDISC
-outputs share the same tables: ``mappings/crosswalks/<name>.csv``, or a table named with its folder (``odm/ny``).
+outputs share the same tables: ``mappings/crosswalks/<name>.csv``, or a table named with its folder (``cdisc/ny``).
 Code system URIs live in ``mappings/crosswalks/systems.csv``. An unknown registry value is never passed off as a
 code: :func:`code` returns ``None`` and the caller keeps the value as text and warns (:func:`unknown_message`).
 """
@@ -37,7 +37,7 @@ def _path(name: str) -> tuple[str, str]:
 
 @cache
 def table(name: str) -> dict[str, Code]:
-    """``{registry value: Code}`` of a crosswalk (``phase`` = ``mappings/crosswalks/phase.csv``; ``odm/ny``)."""
+    """``{registry value: Code}`` of a crosswalk (``phase`` = ``mappings/crosswalks/phase.csv``; ``cdisc/ny``)."""
     rows = load_table(*_path(name))
     return {r["ctgov"]: Code(r["ctgov"], r.get("fhir_r5", ""), r.get("fhir_r4", ""), r.get("cdisc", ""),
                              r.get("nci", ""), r.get("note", "")) for r in rows}  # fmt: skip

@@ -12,9 +12,10 @@ from .base import Reader
 from .ctgov import READER as CTGOV
 from .fhir_bundle import READER as FHIR
 from .model_file import READER as MODEL
+from .odm_document import READER as ODM
 from .study_page import READER as PAGE
 
-READERS: tuple[Reader, ...] = (MODEL, CTGOV, FHIR, PAGE)  # a trial definition's keys are checked before a study's
+READERS: tuple[Reader, ...] = (MODEL, CTGOV, FHIR, PAGE, ODM)  # a trial definition's keys are checked before a study's
 NAMES: tuple[str, ...] = tuple(r.name for r in READERS)
 
 

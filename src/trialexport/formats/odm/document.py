@@ -1,7 +1,7 @@
 """One ODM 1.3.2 or 2.0 document of a trial (validation: :mod:`.validation`).
 
-The EDC skeleton (events, forms, items, code lists), the Trial Summary parameters and the
-field correspondences are tables in ``mappings/odm/``; :mod:`trialexport.formats.odm.mapping` assembles them.
+The mapping rows of ``mappings/odm/`` fill a version-neutral plan (:mod:`.mapping.engine`); the EDC shell is composed
+from the plan and the tables (:mod:`.mapping.edc`); a serializer per version writes the XML.
 """
 
 from __future__ import annotations
@@ -9,27 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from trialexport.cdisc.ts import ts_params as compute_ts
-from trialexport.cdisc.ts import ts_rows
 from trialexport.formats.base import Built, Options
-from trialexport.formats.odm.mapping.context import Ctx, odm_table
-from trialexport.formats.odm.mapping.edc import build_spec
-from trialexport.formats.odm.mapping.header import build_header
 from trialexport.model import Trial
 
-from .mapping import v20, v132
+from .mapping import engine, v20, v132
+from .mapping.context import Ctx, oid_part
+from .mapping.edc import build_spec
+from .mapping.plan import Plan
+from .mapping.tables import odm_table
 from .versions import VERSIONS
 from .xmltree import Node
-
-
-@cache
-def sources(version: str) -> frozenset[str]:
-    """Model paths the mapping rows of ``version`` read (fields.csv, ts-parameters.csv, forms.csv, header.csv)."""
-    out = {r["model"] for r in odm_table("fields") if version in r["versions"].split()}
-    out |= {r["source"] for r in ts_rows(version)}
-    out |= {p for r in odm_table("forms") for p in r["source"].split()}
-    out |= {r["source"].split()[0] for r in odm_table("header")}  # fallbacks are listed in not-carried.csv
-    return frozenset(p.removesuffix("[]") for p in out)
 
 
 @cache
@@ -38,13 +27,12 @@ def reasons(version: str) -> dict[str, str]:
     return {r["model"]: r["reason"] for r in odm_table("not-carried") if version in r["versions"].split()}
 
 
-def build_tree(ctx: Ctx, version: str, source_date_epoch: int | None = None) -> Node:
-    """The ODM document of ``ctx.trial``, written; :func:`serialize` of the root gives its bytes (notes: ``ctx``)."""
-    header = build_header(ctx, version, source_date_epoch)
-    ts = compute_ts(ctx, version)
-    if version == "1.3.2":
-        return v132.build(ctx, header, build_spec(ctx, version, ts))
-    return v20.build(ctx, header, build_spec(ctx, version), ts)
+def build_tree(ctx: Ctx, version: str) -> Node:
+    """The ODM document of ``ctx.trial``, written (``ctx.carried``: the model paths it carries)."""
+    ctx.plan = Plan(oid_part(ctx.trial.study_id or "UNKNOWN"), version)
+    engine.run(ctx, version)
+    spec = build_spec(ctx.plan, version)
+    return (v132 if version == v132.VERSION else v20).build(ctx.plan, spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +48,7 @@ def build(trial: Trial, version: str, options: Options | None = None) -> Built:
     if version not in VERSIONS:
         raise ValueError(f"unknown ODM version {version!r}; expected one of {VERSIONS}")
     options = options or Options()
-    ctx = Ctx(trial=trial)
-    root = build_tree(ctx, version, options.source_date_epoch)
+    ctx = Ctx(trial=trial, source_date_epoch=options.source_date_epoch)
+    root = build_tree(ctx, version)
     record = trial.study_id
-    return Built(OdmDoc(root, record), [d.located(record=record) for d in ctx.diagnostics], sources(version))
+    return Built(OdmDoc(root, record), [d.located(record=record) for d in ctx.diagnostics], frozenset(ctx.carried))

@@ -6,21 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from trialexport.mapkit.pathexpr import parse_condition
+from trialexport.mapkit.sources import Source, parse_source
 from trialexport.mapkit.tables import load_table
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A model path read by a row; ``fields`` restricts a list item / object to the named keys."""
-
-    path: str
-    fields: tuple[str, ...] = ()
-
-    def leaves(self) -> list[str]:
-        """The model paths this source reads (for coverage)."""
-        if not self.fields:
-            return [self.path]
-        return [f"{self.path}.{f}" for f in self.fields]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +74,6 @@ def parse_target(text: str) -> Target:
             ext, ext_key = ext.split(".", 1)
     kind, _, rest = text.partition(".")
     return Target(kind, _split_path(rest), ext, ext_key, only)
-
-
-def parse_source(text: str) -> tuple[Source, ...]:
-    """Parse ``a.b[]{x;y}+c.d`` into sources (the first drives iteration)."""
-    out = []
-    for part in filter(None, text.split("+")):
-        fields: tuple[str, ...] = ()
-        if part.endswith("}"):
-            part, _, inner = part[:-1].partition("{")
-            fields = tuple(f.strip() for f in inner.split(";"))
-        out.append(Source(part, fields))
-    return tuple(out)
 
 
 @cache

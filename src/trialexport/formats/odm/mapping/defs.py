@@ -1,7 +1,8 @@
 """ItemDef and CodeList elements, written the same way by both ODM serializers.
 
-The versions differ only in how text and aliases are written (passed in) and in measurement
-units (1.3.2 only: ``unit_oid`` maps a model unit to its MeasurementUnit OID).
+The versions differ only in how text and aliases are written (passed in), in measurement units (1.3.2 only:
+``unit_oid`` maps a model unit to its MeasurementUnit OID) and in the SDTM variable (1.3.2 ``SDSVarName``, 2.0 an
+Alias with Context ``SDTM``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from trialexport.formats.odm.xmltree import Node, Tree
 
 from .spec import Alias, CodeListSpec, ItemSpec
+from .tables import alias_context
 
 TextWriter = Callable[[Node, str, str], None]  # (parent, tag, text): a TranslatedText holder
 AliasWriter = Callable[[Node, list[Alias]], None]
@@ -18,7 +20,7 @@ AliasWriter = Callable[[Node, list[Alias]], None]
 
 def item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWriter,
              unit_oid: Callable[[str], str] | None = None) -> None:
-    """One ItemDef: description, question, units, hard range checks, code list reference, aliases."""
+    """One ItemDef: description, question, units, range checks, code list reference, aliases (``unit_oid``: 1.3.2)."""
     if it.static:
         T.fragment(mdv, it.key(), lambda parent: _item_def(T, parent, it, tt, aliases, unit_oid))
     else:
@@ -27,7 +29,9 @@ def item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWri
 
 def _item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWriter,
               unit_oid: Callable[[str], str] | None) -> None:
-    el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype})
+    v132 = unit_oid is not None
+    el = T.el(mdv, "ItemDef", {"OID": it.oid, "Name": it.name, "DataType": it.datatype,
+                               "SDSVarName": it.sds if v132 else None})
     if it.description:
         tt(el, "Description", it.description)
     if it.question:
@@ -36,14 +40,14 @@ def _item_def(T: Tree, mdv: Node, it: ItemSpec, tt: TextWriter, aliases: AliasWr
         for unit in it.units:
             T.el(el, "MeasurementUnitRef", {"MeasurementUnitOID": unit_oid(unit)})
     for rc in it.range_checks:
-        r = T.el(el, "RangeCheck", {"Comparator": rc.comparator, "SoftHard": "Hard"})
+        r = T.el(el, "RangeCheck", {"Comparator": rc.comparator, "SoftHard": "Soft" if rc.soft else "Hard"})
         T.el(r, "CheckValue", text=rc.value)
         if unit_oid is not None and rc.unit:
             T.el(r, "MeasurementUnitRef", {"MeasurementUnitOID": unit_oid(rc.unit)})
         tt(r, "ErrorMessage", rc.message(it.name))
     if it.codelist:
         T.el(el, "CodeListRef", {"CodeListOID": it.codelist})
-    aliases(el, it.aliases)
+    aliases(el, it.aliases if v132 or not it.sds else [*it.aliases, (alias_context("sdtm"), it.sds)])
 
 
 def code_list(T: Tree, mdv: Node, cl: CodeListSpec, tt: TextWriter, aliases: AliasWriter) -> None:

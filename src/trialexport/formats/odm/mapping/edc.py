@@ -1,16 +1,23 @@
-"""Build the version-neutral :class:`Spec`: EDC events/forms (``events.csv``, ``forms.csv``) and TS reference data."""
+"""The EDC shell of one document as a version-neutral :class:`~.spec.Spec`, from the plan and the tables.
+
+``items.csv`` says which items each form holds and where their content comes from (an element of the plan per item,
+or a plan kind that must be present); ``codelists.csv``, ``forms.csv``, ``events.csv``, ``epochs.csv`` and
+``methods.csv`` add the code lists, forms, events and derivations. Nothing here reads the trial.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from dataclasses import replace
 from functools import cache
+from typing import Any
 
-from trialexport.cdisc.ts import TSParam
+from trialexport.cdisc import terminology
 from trialexport.mapkit import crosswalk
+from trialexport.mapkit.tables import load_table
 
-from .context import Ctx, odm_table
+from .plan import Plan
 from .spec import (
-    Alias,
     CodeItem,
     CodeListSpec,
     CriterionSpec,
@@ -21,190 +28,137 @@ from .spec import (
     RangeCheckSpec,
     Spec,
 )
+from .tables import alias_context, odm_table, setting
+
+_ONE_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def fill(pattern: str, fields: dict[str, Any]) -> str | None:
+    """A pattern filled from ``fields``; a pattern that is one ``{field}`` gives that field as it is (maybe None)."""
+    if not pattern:
+        return None
+    one = _ONE_FIELD.fullmatch(pattern)
+    if one:
+        return fields.get(one[1])
+    return pattern.format_map(fields)
 
 
 @cache
-def alias_context(name: str) -> str:
-    """The Alias @Context registered under ``name`` in ``mappings/odm/aliases.csv``."""
-    return next(r["context"] for r in odm_table("aliases") if r["name"] == name)
+def _items(version: str) -> tuple[dict[str, str], ...]:
+    return tuple(r for r in odm_table("items") if version in r["versions"].split())
 
 
 @cache
-def criteria_kinds() -> dict[str, dict[str, str]]:
-    return {r["kind"]: r for r in odm_table("criteria")}
-
-
-def codelist(oid: str, items: list[CodeItem], static: bool = False) -> CodeListSpec:
-    """A code list whose name and CT C-code come from ``mappings/odm/codelists.csv``."""
-    row = next(r for r in odm_table("codelists") if r["oid"] == oid)
-    return CodeListSpec(oid, row["name"], items, [(alias_context("nci"), row["nci"])] if row["nci"] else [],
-                        static=static)
-
-
-def criteria(ctx: Ctx) -> list[CriterionSpec]:
-    """Criteria numbered per kind: IN01, IN02, ..., EX01, ..."""
-    counts: dict[str, int] = {}
-    out = []
-    for i, crit in enumerate(ctx.trial.eligibility.criteria):
-        kind = criteria_kinds()[crit.kind]
-        counts[crit.kind] = counts.get(crit.kind, 0) + 1
-        key = f"{kind['prefix']}{counts[crit.kind]:02d}"
-        group = ctx.text(crit.group, f"eligibility.criteria[{i}].group") if crit.group else None
-        out.append(CriterionSpec(key, crit.kind, ctx.text(crit.text, f"eligibility.criteria[{i}].text"), group))
-    return out
-
-
-def _yes_no() -> CodeListSpec:
+def static_items(source: str) -> tuple[CodeItem, ...]:
+    """The items of a fixed code list: a crosswalk (``cdisc/ny``), a table column (``table.csv:value=decode``) or a
+    vendored CDISC codelist (``ct:C66731``), each with its C-code as Alias."""
     nci = alias_context("nci")
-    items = [CodeItem(c.cdisc, c.cdisc, [(nci, c.nci)]) for c in crosswalk.table("odm/ny").values()]
-    return codelist("CL.NY", items, static=True)
+    if source.startswith("ct:"):
+        return tuple(CodeItem(value, decode, [(nci, code)]) for code, value, decode in
+                     terminology.term_rows(source[3:]))
+    if ":" in source:
+        path, _, columns = source.partition(":")
+        value_col, _, decode_col = columns.partition("=")
+        folder, _, name = path.partition("/")
+        seen: dict[str, CodeItem] = {}
+        for r in load_table(folder, name):
+            value = r[value_col].rstrip("?")
+            if value not in seen:
+                seen[value] = CodeItem(value, r[decode_col], [(nci, r["nci"])] if r.get("nci") else [])
+        return tuple(seen.values())
+    return tuple(CodeItem(c.cdisc, c.cdisc, [(nci, c.nci)]) for c in crosswalk.table(source).values())
 
 
-def _eligibility(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[ItemSpec]:
-    if not crits:
-        return []
-    spec.codelists.setdefault("CL.NY", _yes_no())
-    items = []
-    for c in crits:
-        kind = criteria_kinds()[c.kind]
-        aliases: list[Alias] = [(alias_context("iecat"), kind["iecat"]), (alias_context("nci"), kind["nci"])]
-        items.append(ItemSpec(f"IT.ELIG.{c.key}", f"{kind['name']} {c.key}", "text", question=c.text,
-                              description=c.group, codelist="CL.NY", aliases=aliases))
-    for m in odm_table("methods"):
-        keys = {k: [c.key for c in crits if c.kind == k] for k in criteria_kinds()}
-        desc = m["description"].format(**{k: ", ".join(v) or "none" for k, v in keys.items()})
-        spec.methods.append(MethodSpec(m["method_oid"], m["name"], m["type"], desc, [c.key for c in crits],
-                                       m["item_oid"].rpartition(".")[2]))
-        items.append(ItemSpec(m["item_oid"], m["item_name"], "text", question=m["item_name"], codelist="CL.NY",
-                              method=m["method_oid"]))
-    return items
+def codelist_spec(plan: Plan, oid: str, as_oid: str | None = None) -> CodeListSpec:
+    """The code list ``oid`` of ``codelists.csv`` (written as ``as_oid`` for a per-item copy)."""
+    row = setting("codelists", "oid", oid)
+    aliases = [(alias_context("nci"), row["nci"])] if row["nci"] else []
+    if "/" in row["items"] or row["items"].startswith("ct:"):
+        return CodeListSpec(as_oid or oid, row["name"], list(static_items(row["items"])), aliases, static=True)
+    items = [CodeItem(f.get("value") or plan.oid(row["items"], k), f["decode"], list(f.get("aliases", [])))
+             for k, f in plan.items(row["items"])]
+    return CodeListSpec(as_oid or oid, row["name"], items, aliases)
 
 
-def _demographics(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[ItemSpec]:
-    elig = ctx.trial.eligibility
-    age = ItemSpec("IT.DM.AGE", "Age", "integer", question="Age")
-    for comparator, limit in (("GE", elig.minimum_age), ("LE", elig.maximum_age)):
-        if limit is not None:
-            age.range_checks.append(RangeCheckSpec(comparator, str(limit.value), limit.unit))
-            if limit.unit not in age.units:
-                age.units.append(limit.unit)
-    if len(age.units) > 1 and spec.version != "1.3.2":  # 2.0 range checks have no unit of their own
-        ctx.report("MAP-AGE-UNITS", f"age limits in different units ({', '.join(age.units)}): no 2.0 RangeCheck",
-                   "eligibility.minimum_age", "info")
-        age.range_checks = []
-    spec.units.extend(u for u in age.units if u not in spec.units)
-    items = [age]
-    if age.units and spec.version != "1.3.2":  # 1.3.2 uses MeasurementUnitRef instead of a unit item
-        unit_items = []
-        for unit in age.units:
-            code = ctx.cdisc_code("crosswalks/age_unit", unit, "eligibility.minimum_age.unit")
-            unit_items.append(CodeItem(code.cdisc or unit, code.cdisc or unit,
-                                       [(alias_context("nci"), code.nci)] if code.nci else []))
-        spec.codelists["CL.AGEU"] = codelist("CL.AGEU", unit_items)
-        age.unit_item = "IT.DM.AGEU"
-        items.append(ItemSpec("IT.DM.AGEU", "Age unit", "text", question="Age unit", codelist="CL.AGEU"))
-    offered = next(r["offered"] for r in odm_table("dm-sex") if r["eligibility_sex"] == (elig.sex or ""))
-    sex_items = []
-    for value in offered.split():
-        code = ctx.cdisc_code("crosswalks/sex", value, "eligibility.sex")
-        sex_items.append(CodeItem(code.cdisc or value, value.capitalize(),
-                                  [(alias_context("nci"), code.nci)] if code.nci else []))
-    spec.codelists["CL.SEX"] = codelist("CL.SEX", sex_items)
-    items.append(ItemSpec("IT.DM.SEX", "Sex", "text", question="Sex", codelist="CL.SEX"))
-    return items
+def _item(spec: Spec, plan: Plan, row: dict[str, str], fields: dict[str, Any]) -> ItemSpec:
+    version = spec.version
+    method = row["method"] or None
+    if method and version not in setting("methods", "method_oid", method)["versions"].split():
+        method = None
+    if row["method"] and not method:  # the version's importers run no MethodDef: the rule is the Description
+        fields = {**fields, "rule": _method_description(plan, row["method"])}
+    item = ItemSpec(fill(row["oid"], fields) or "", fill(row["name"], fields) or "", row["datatype"],
+                    question=fill(row["question"], fields), description=fill(row["description"], fields),
+                    codelist=row["codelist"] or None, method=method, sds=row["sds"] or None)
+    for pair in filter(None, row["aliases"].split(";")):
+        name, _, pattern = pair.partition("=")
+        item.aliases.append((alias_context(name), fill(pattern, fields) or ""))
+    for kind in row["checks"].split():
+        for _, check in plan.items(kind):
+            item.range_checks.append(RangeCheckSpec(check["comparator"], check["value"], check["unit"],
+                                                    check.get("soft", False)))
+            if check["unit"] and check["unit"] not in item.units:
+                item.units.append(check["unit"])
+    if item.codelist:
+        if version in setting("codelists", "oid", item.codelist)["per_item"].split():
+            own = f"{item.codelist}.{item.oid.removeprefix('IT.')}"
+            # not cached as text: the OIDs come from the record's content, so caching would grow with every record
+            spec.codelists[own] = replace(codelist_spec(plan, item.codelist, own), static=False)
+            item.codelist = own
+        elif item.codelist not in spec.codelists:
+            spec.codelists[item.codelist] = codelist_spec(plan, item.codelist)
+    return item
 
 
-def _arm_assignment(ctx: Ctx, spec: Spec, crits: list[CriterionSpec]) -> list[ItemSpec]:
-    arms = ctx.trial.arms
-    if not arms:
-        return []
-    items = []
-    for i, arm in enumerate(arms):
-        aliases: list[Alias] = []
-        if arm.type:
-            code = ctx.cdisc_code("crosswalks/arm_type", arm.type, f"arms[{i}].type")
-            aliases.append((alias_context("registry"), ctx.text(arm.type, f"arms[{i}].type")))
-            if code.cdisc:
-                aliases.append((alias_context("cdisc"), code.cdisc))
-            if code.nci:
-                aliases.append((alias_context("nci"), code.nci))
-        items.append(CodeItem(arm_code(i), ctx.text(arm.label, f"arms[{i}].label"), aliases))
-    spec.codelists["CL.ARM"] = codelist("CL.ARM", items)
-    return [ItemSpec("IT.ARM.ARMCD", "Assigned arm", "text", question="Arm assigned", codelist="CL.ARM")]
+def _keys(plan: Plan) -> dict[str, list[str]]:
+    return {r["kind"]: [f["key"] for _, f in plan.items("Criterion") if f["kind"] == r["kind"]]
+            for r in odm_table("criteria")}
 
 
-def arm_code(index: int) -> str:
-    """Arm code used as CodedValue and in arm OIDs: ARM01, ARM02, ..."""
-    return f"ARM{index + 1:02d}"
+def _method_description(plan: Plan, oid: str) -> str:
+    keys = _keys(plan)
+    return str(setting("methods", "method_oid", oid)["description"].format(
+        **{k: ", ".join(v) or "none" for k, v in keys.items()}))
 
 
-CONTENT: dict[str, Callable[[Ctx, Spec, list[CriterionSpec]], list[ItemSpec]]] = {
-    "eligibility": _eligibility,
-    "demographics": _demographics,
-    "arm_assignment": _arm_assignment,
-}
+def _methods(spec: Spec, plan: Plan, items: list[ItemSpec]) -> None:
+    keys = _keys(plan)
+    for oid in dict.fromkeys(i.method for i in items if i.method):
+        m = setting("methods", "method_oid", oid)
+        expression = m["expression"].format(**{k: ", ".join(v) for k, v in keys.items()})
+        spec.methods.append(MethodSpec(oid, m["name"], m["type"], _method_description(plan, oid),
+                                       [c.key for c in spec.criteria], m["result"], m["context"], expression))
 
 
-def _ts_group(spec: Spec, params: list[TSParam]) -> None:
-    """TS parameters as a reference-data item group (ODM 1.3.2): one ItemDef per parameter, values per TSSEQ."""
-    nci = alias_context("nci")
-    items: list[ItemSpec] = []
-    rows: list[list[tuple[str, str]]] = []
-    for p in params:
-        r = p.row
-        base = f"IT.TS.{p.parmcd}"
-        aliases = [(alias_context("tsparmcd"), p.parmcd), (nci, r["nci"])]
-        if r["codelist"]:
-            if r["codelist"] not in spec.codelists:
-                spec.codelists[r["codelist"]] = _ts_codelist(r)
-            if any(v.coded for v in p.values):
-                items.append(ItemSpec(base, r["term"], r["datatype"], description=r["term"], codelist=r["codelist"],
-                                      aliases=aliases, static=True))
-            if not all(v.coded for v in p.values):
-                items.append(ItemSpec(f"{base}.TXT", f"{r['term']} (registry text, no CDISC term)", "text",
-                                      description=f"{r['term']}: registry value with no CDISC submission value",
-                                      aliases=[(alias_context("tsparmcd"), p.parmcd)], static=True))
-        else:
-            items.append(ItemSpec(base, r["term"], r["datatype"], description=r["term"], aliases=aliases,
-                                  static=True))
-        for k, v in enumerate(p.values):
-            while len(rows) <= k:
-                rows.append([])
-            oid = base if (v.coded or not r["codelist"]) else f"{base}.TXT"
-            rows[k].append((oid, v.text))
-    if items:
-        g = odm_table("groups")[0]
-        spec.groups.append(GroupSpec(g["group_oid"], g["name"], items, repeating=True, reference=True,
-                                     description=g["description"], domain=g["domain"]))
-        spec.reference_rows = rows
-        spec.reference_group = g["group_oid"]
-
-
-def _ts_codelist(row: dict[str, str]) -> CodeListSpec:
-    nci = alias_context("nci")
-    seen: dict[str, CodeItem] = {}
-    for c in crosswalk.table(row["codes"]).values():
-        if c.cdisc and c.cdisc not in seen:
-            seen[c.cdisc] = CodeItem(c.cdisc, c.cdisc, [(nci, c.nci)] if c.nci else [])
-    return CodeListSpec(row["codelist"], row["term"], list(seen.values()),
-                        [(nci, row["codelist_nci"])] if row["codelist_nci"] else [], static=True)
-
-
-def build_spec(ctx: Ctx, version: str, ts: list[TSParam] | None = None) -> Spec:
-    """EDC metadata for the trial; ``ts`` (ODM 1.3.2) adds the Trial Summary reference-data group."""
-    crits = criteria(ctx)
-    spec = Spec(version, [], [], {}, [], crits, [])
+def build_spec(plan: Plan, version: str) -> Spec:
+    """The forms, items, code lists, events and derivations of the document."""
+    crits = [CriterionSpec(f["key"], f["kind"], f["text"], f.get("group")) for _, f in plan.items("Criterion")]
+    spec = Spec(version, [], [], {}, [], crits)
+    by_group: dict[str, list[ItemSpec]] = {}
+    written: dict[str, ItemSpec] = {}
+    for row in _items(version):
+        if row["requires"] and not plan.has(row["requires"]):
+            continue
+        elements = [f for _, f in plan.items(row["repeat"])] if row["repeat"] else [{}]
+        for fields in elements:
+            item = _item(spec, plan, row, fields)
+            by_group.setdefault(row["group"], []).append(item)
+            written[row["item"]] = item
+    for row in _items(version):
+        if row["units_item"] and row["item"] in written and row["units_item"] in written:
+            written[row["item"]].unit_item = written[row["units_item"]].oid
+    for item in written.values():
+        spec.units.extend(u for u in item.units if u not in spec.units)
+    _methods(spec, plan, [i for items in by_group.values() for i in items])
     forms: dict[str, GroupSpec] = {}
     for row in odm_table("forms"):
-        items = CONTENT[row["content"]](ctx, spec, crits)
-        if items:
-            group = GroupSpec(row["item_group_oid"], row["item_group_name"], items, row["form_oid"], row["name"])
-            forms[row["form_oid"]] = group
-            spec.groups.append(group)
+        if by_group.get(row["item_group_oid"]):
+            forms[row["form_oid"]] = GroupSpec(row["item_group_oid"], row["item_group_name"],
+                                               by_group[row["item_group_oid"]], row["form_oid"], row["name"])
+            spec.groups.append(forms[row["form_oid"]])
     for row in odm_table("events"):
         groups = [forms[f] for f in row["forms"].split() if f in forms]
-        spec.events.append(EventSpec(row["event_oid"], row["name"], row["type"], row["repeating"], row["epoch_oid"],
-                                     row["epoch_name"], groups))
-    if ts is not None:
-        _ts_group(spec, ts)
+        if groups:
+            spec.events.append(EventSpec(row["event_oid"], row["name"], row["type"], row["repeating"],
+                                         setting("epochs", "epoch_oid", row["epoch"]), groups))
     return spec

@@ -33,13 +33,14 @@ class CodeListSpec:
 
 @dataclass(slots=True)
 class RangeCheckSpec:
-    comparator: str  # GE, LE, ...
+    comparator: str  # GE, LE, IN ...
     value: str
     unit: str | None = None  # model unit (years, months, ...)
+    soft: bool = False  # Soft: a warning the data entry may override (EDC practice for eligibility ranges)
 
     def message(self, item_name: str) -> str:
         """The ErrorMessage text, e.g. ``Age must be at least 14 years`` (same in every ODM version)."""
-        words = {"GE": "at least", "LE": "at most", "GT": "more than", "LT": "less than"}
+        words = {"GE": "at least", "LE": "at most", "GT": "more than", "LT": "less than", "IN": "one of"}
         limit = f"{self.value} {self.unit or ''}".strip()
         return f"{item_name} must be {words.get(self.comparator, self.comparator)} {limit}"
 
@@ -58,12 +59,14 @@ class ItemSpec:
     aliases: list[Alias] = field(default_factory=list)
     method: str | None = None  # MethodDef OID deriving the item (ItemRef/@MethodOID)
     static: bool = False
+    sds: str | None = None  # SDTM variable name (1.3.2 ItemDef/@SDSVarName)
+    key_sequence: int | None = None  # ItemRef/@KeySequence (a key variable of a dataset-like group)
 
     def key(self) -> tuple[object, ...]:
         """Everything the ItemDef element is written from (``method`` and ``unit_item`` are ItemRef attributes)."""
-        checks = tuple((rc.comparator, rc.value, rc.unit) for rc in self.range_checks)
+        checks = tuple((rc.comparator, rc.value, rc.unit, rc.soft) for rc in self.range_checks)
         return ("ItemDef", self.oid, self.name, self.datatype, self.question, self.description, self.codelist,
-                checks, tuple(self.units), tuple(self.aliases))
+                checks, tuple(self.units), tuple(self.aliases), self.sds)
 
 
 @dataclass(slots=True)
@@ -76,6 +79,8 @@ class MethodSpec:
     description: str
     params: list[str]
     result: str
+    context: str = ""  # FormalExpression/@Context ("" = no FormalExpression)
+    expression: str = ""
 
 
 @dataclass(slots=True)
@@ -97,8 +102,7 @@ class EventSpec:
     name: str
     type: str
     repeating: str
-    epoch_oid: str
-    epoch_name: str
+    epoch: dict[str, str]  # the epochs.csv row of the event's epoch
     groups: list[GroupSpec]
 
 
@@ -120,6 +124,4 @@ class Spec:
     codelists: dict[str, CodeListSpec]
     units: list[str]  # model units used (MeasurementUnits)
     criteria: list[CriterionSpec]
-    reference_rows: list[list[tuple[str, str]]]  # TS ReferenceData: per repeat key, (ItemOID, Value)
     methods: list[MethodSpec] = field(default_factory=list)
-    reference_group: str | None = None  # OID of the group the reference rows belong to

@@ -1,20 +1,22 @@
-"""ODM 2.0 serializer: EDC metadata in 2.0 shapes plus the registry content in native Protocol elements."""
+"""ODM 2.0 serializer of the plan: EDC metadata in 2.0 shapes plus the registry content in native Protocol elements."""
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import partial
+from typing import Any
 
-from trialexport.cdisc.ts import TSParam, TSValue
+from trialexport.cdisc import terminology
+from trialexport.cdisc.ts import TSRecord
 from trialexport.formats.odm.xmltree import LANG, XML_LANG, Node, Tree
-from trialexport.mapkit.durations import iso_duration
-from trialexport.mapkit.values import other_names_text, phone_text, site_name
 
-from .context import Ctx, code_system, odm_table
+from . import trial_summary
+from .common import fixed, lines, root_attributes, user_type
 from .defs import code_list, item_def
-from .edc import alias_context, arm_code, criteria_kinds
-from .header import Header
+from .plan import Plan
 from .spec import Alias, Spec
+from .tables import alias_context, kinds_of, odm_table
 
+VERSION = "2.0"
 NS = "http://www.cdisc.org/ns/odm/v2.0"
 T = Tree(NS)
 PLAIN = "text/plain"
@@ -24,205 +26,194 @@ def _tt(parent: Node, tag: str, text: str) -> None:
     T.el(T.el(parent, tag), "TranslatedText", {"Type": PLAIN, XML_LANG: LANG}, text)
 
 
-def _nci(parent: Node, code: str | None, label: str | None = None) -> None:
+def _cdisc_system() -> str:
+    """The Coding system of CDISC CT terms."""
+    return terminology.reference("cdisc").system
+
+
+def _coding(parent: Node, code: str, reference: str, label: str | None = None) -> None:
+    """A Coding in the reference terminology ``reference`` (``terminology.csv``: System, SystemName, version)."""
+    ref = terminology.reference(reference)
+    T.el(parent, "Coding", {"Code": code, "System": ref.system, "SystemName": ref.system_name,
+                            "SystemVersion": ref.version or None, "Label": label})
+
+
+def _cdisc(parent: Node, code: str | None, label: str | None = None) -> None:
     if code:
-        T.el(parent, "Coding", {"Code": code, "System": code_system("nci"), "Label": label})
+        _coding(parent, code, "cdisc", label)
+
+
+def _codings(parent: Node, codings: list[dict[str, Any]]) -> None:
+    for c in codings:
+        T.el(parent, "Coding", {"Code": c["Code"], "System": c["System"], "SystemName": c.get("SystemName"),
+                                "Label": c.get("Label")})
 
 
 def _codings_aliases(parent: Node, aliases: list[Alias]) -> None:
-    """NCI C-code aliases become Coding (native in 2.0); the others stay Alias, after the Codings."""
+    """NCI C-code aliases become CDISC CT Codings (native in 2.0); the others stay Alias, after the Codings."""
     nci = alias_context("nci")
     for context, name in aliases:
         if context == nci:
-            _nci(parent, name)
+            _cdisc(parent, name)
     for context, name in aliases:
         if context != nci:
             T.el(parent, "Alias", {"Context": context, "Name": name})
 
 
-def build(ctx: Ctx, h: Header, spec: Spec, ts: list[TSParam]) -> Node:
-    root = T.root("ODM", {"FileType": "Snapshot", "Granularity": "Metadata", "FileOID": h.file_oid,
-                          "CreationDateTime": h.creation, "ODMVersion": "2.0", "Originator": "trialexport",
-                          "SourceSystem": "ClinicalTrials.gov"})
-    study = T.el(root, "Study", {"OID": h.study_oid, "StudyName": h.study_name, "ProtocolName": h.protocol_name})
-    _tt(study, "Description", h.study_description)
-    mdv = T.el(study, "MetaDataVersion", {"OID": h.mdv_oid, "Name": h.mdv_name})
-    _protocol(ctx, T.el(mdv, "Protocol"), h, spec, ts)
-    _metadata(mdv, spec)
-    _admin(ctx, T.el(root, "AdminData", {"StudyOID": h.study_oid}), h)
+def build(plan: Plan, spec: Spec) -> Node:
+    """The ODM 2.0 document of the plan."""
+    sv = plan.one("Study")
+    root = T.root("ODM", root_attributes(plan))
+    study = T.el(root, "Study", {"OID": plan.oid("Study"), "StudyName": sv["name"],
+                                 "ProtocolName": sv["protocol_name"]})
+    _tt(study, "Description", sv["description"])
+    mdv = T.el(study, "MetaDataVersion", {"OID": plan.oid("MetaDataVersion"), "Name": plan.name("MetaDataVersion")})
+    _protocol(plan, T.el(mdv, "Protocol"), spec)
+    _metadata(plan, mdv, spec)
+    _admin(plan, T.el(root, "AdminData", {"StudyOID": plan.oid("Study")}))
     return root
 
 
-def _protocol(ctx: Ctx, proto: Node, h: Header, spec: Spec, ts: list[TSParam]) -> None:
-    t = ctx.trial
-    if h.protocol_description:
-        _tt(proto, "Description", h.protocol_description)
-    if ts:
-        summary = T.el(proto, "StudySummary")
-        for p in ts:
-            for k, v in enumerate(p.values, 1):
-                oid = f"SP.{p.parmcd}" + (f".{k}" if len(p.values) > 1 else "")
-                if v.coded and v.code:  # a crosswalk term: one of finitely many, so written once per process
-                    key = ("StudyParameter", oid, p.row["term"], p.parmcd, p.row["nci"], v.text, v.code.nci,
-                           v.code.cdisc)
-                    T.fragment(summary, key, partial(_study_parameter, oid=oid, p=p, v=v))
-                else:
-                    _study_parameter(summary, oid, p, v)
+def _epochs(plan: Plan, spec: Spec) -> list[dict[str, str]]:
+    """The epochs written: those of the EDC events, then those of the study cells."""
+    used = [ev.epoch["epoch_oid"] for ev in spec.events] + [c["epoch_oid"] for _, c in plan.items("Cell")]
+    return [e for e in odm_table("epochs") if e["epoch_oid"] in used]
+
+
+def _groups(plan: Plan, spec: Spec) -> list[tuple[str, str]]:
+    """``(StudyEventGroupDef OID, Mandatory)`` in Protocol order: the event groups of the epochs, then the cells
+    (not mandatory: a subject goes through the cells of one arm)."""
+    out = [(e["group_oid"], "Yes") for e in _epochs(plan, spec) if e["group_oid"]]
+    return out + [(plan.oid("Cell", k), "No") for k, _ in plan.items("Cell")]
+
+
+def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
+    description = plan.one("Study").get("protocol_description")
+    if description:
+        _tt(proto, "Description", description)
+    _summary(plan, proto, trial_summary.records(plan))
     structure = T.el(proto, "StudyStructure")
-    for i, arm in enumerate(t.arms):
-        a = T.el(structure, "Arm", {"OID": f"ARM.{arm_code(i)}", "Name": ctx.text(arm.label, f"arms[{i}].label")})
-        if arm.description:
-            _tt(a, "Description", ctx.text(arm.description, f"arms[{i}].description"))
-    epochs = dict.fromkeys((ev.epoch_oid, ev.epoch_name) for ev in spec.events)
-    for n, (oid, name) in enumerate(epochs, 1):
-        T.el(structure, "Epoch", {"OID": oid, "Name": name, "SequenceNumber": str(n)})
-    phase = next((p for p in ts if p.row["odm20_element"].startswith("Protocol/TrialPhase")), None)
+    for key, arm in plan.items("Arm"):
+        a = T.el(structure, "Arm", {"OID": plan.oid("Arm", key), "Name": arm["name"]})
+        if arm.get("description"):
+            _tt(a, "Description", arm["description"])
+    for n, epoch in enumerate(_epochs(plan, spec), 1):
+        T.el(structure, "Epoch", {"OID": epoch["epoch_oid"], "Name": epoch["name"], "SequenceNumber": str(n)})
+    phase = plan.one("TrialPhase").get("value")
     if phase:
-        T.el(proto, "TrialPhase", {"Value": phase.values[0].text})
-    _indications(ctx, proto)
-    _interventions(ctx, proto)
-    _outcomes(ctx, proto)
-    _population(ctx, proto)
+        T.el(proto, "TrialPhase", {"Value": phase})
+    _coded_list(plan, proto, "StudyIndications", "Indication")
+    _coded_list(plan, proto, "StudyInterventions", "Intervention")
+    _outcomes(plan, proto)
+    pop = plan.one("Population")
+    if pop:
+        el = T.el(proto, "StudyTargetPopulation", {"OID": plan.oid("Population"), "Name": plan.name("Population")})
+        _tt(el, "Description", lines(pop.get("description")))
     if spec.criteria:
         iec = T.el(proto, "InclusionExclusionCriteria")
         for kind, tag in (("inclusion", "InclusionCriteria"), ("exclusion", "ExclusionCriteria")):
-            crits = [c for c in spec.criteria if c.kind == kind]
+            crits = [(k, c) for k, c in plan.items("Criterion") if c["kind"] == kind]
             if crits:
                 parent = T.el(iec, tag)
-                for c in crits:
-                    el = T.el(parent, "Criterion", {"OID": f"CRIT.{c.key}", "Name": c.key,
-                                                    "ConditionOID": f"COND.ELIG.{c.key}"})
-                    _tt(el, "Description", c.text)
-                    _nci(el, criteria_kinds()[kind]["nci"], criteria_kinds()[kind]["iecat"])
-    for n, (oid, _) in enumerate(epochs, 1):
-        T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": f"SEG.{oid.partition('.')[2]}",
-                                           "OrderNumber": str(n), "Mandatory": "Yes"})
+                for key, c in crits:
+                    el = T.el(parent, "Criterion", {"OID": plan.oid("Criterion", key),
+                                                    "Name": plan.name("Criterion", key),
+                                                    "ConditionOID": plan.oid("Condition", key, c)})
+                    _tt(el, "Description", c["text"])
+                    _cdisc(el, c["nci"], c["iecat"])
+    for n, (oid, mandatory) in enumerate(_groups(plan, spec), 1):
+        T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": oid, "OrderNumber": str(n), "Mandatory": mandatory})
+    for _, alias in plan.items("ProtocolAlias"):  # registry fields with no element of their own (registry-fields.csv)
+        T.el(proto, "Alias", {"Context": alias["context"], "Name": alias["name"]})
 
 
-def _study_parameter(summary: Node, oid: str, p: TSParam, v: TSValue) -> None:
-    sp = T.el(summary, "StudyParameter", {"OID": oid, "Term": p.row["term"], "ShortName": p.parmcd})
+def _summary(plan: Plan, proto: Node, records: list[TSRecord]) -> None:
+    """StudySummary: one StudyParameter per TS record (ODM 2.0 allows one ParameterValue each); a record with a
+    TSGRPID (CON1, REF2 ...) is numbered by it, 2.0 having no other place for it."""
+    if not records:
+        return
+    summary = T.el(proto, "StudySummary")
+    for r in records:
+        oid = plan.oid("StudyParameter", fields={"parmcd": r.parmcd, "seq": r.group or r.seq})
+        if r.value.system == _cdisc_system():  # a CT term: one of finitely many, so written once per process
+            T.fragment(summary, ("StudyParameter", oid, r), partial(_study_parameter, oid=oid, r=r))
+        else:  # free text (titles, names): caching it would grow with every record of a bulk run
+            _study_parameter(summary, oid, r)
+
+
+def _study_parameter(summary: Node, oid: str, r: TSRecord) -> None:
+    v = r.value
+    sp = T.el(summary, "StudyParameter", {"OID": oid, "Term": r.parm, "ShortName": r.parmcd})
     pv = T.el(sp, "ParameterValue", {"Value": v.text})
-    if v.coded and v.code:
-        _nci(pv, v.code.nci, v.code.cdisc)
-    _nci(sp, p.row["nci"], p.parmcd)
+    if v.code and v.system:
+        T.el(pv, "Coding", {"Code": v.code, "System": v.system, "SystemName": v.system_name,
+                            "SystemVersion": v.version or None})
+    if v.null_flavor:
+        _coding(pv, v.null_flavor, "nullflavor")
+    if v.registry:
+        _coding(pv, v.registry, "ctgov")
+    _cdisc(sp, r.parm_code, r.parmcd)
 
 
-def _indications(ctx: Ctx, proto: Node) -> None:
-    cond = ctx.trial.conditions
-    mesh = {m.term.casefold(): (i, m) for i, m in enumerate(cond.condition_mesh)}
-    used: set[int] = set()
-    entries = []
-    for i, text in enumerate(cond.conditions):
-        hit = mesh.get(text.casefold())
-        if hit:
-            used.add(hit[0])
-        entries.append((ctx.text(text, f"conditions.conditions[{i}]"), hit[1] if hit else None))
-    entries += [(ctx.text(m.term, f"conditions.condition_mesh[{i}].term"), m)
-                for i, m in enumerate(cond.condition_mesh) if i not in used]
-    if not entries:
+def _coded_list(plan: Plan, proto: Node, tag: str, kind: str) -> None:
+    """StudyIndications / StudyInterventions: Description lines and Codings per element."""
+    found = plan.items(kind)
+    if not found:
         return
-    parent = T.el(proto, "StudyIndications")
-    for n, (text, m) in enumerate(entries, 1):
-        el = T.el(parent, "StudyIndication", {"OID": f"IND.{n:02d}"})
-        _tt(el, "Description", text)
-        if m:
-            T.el(el, "Coding", {"Code": m.id, "System": code_system("mesh"), "Label": m.term})
+    parent = T.el(proto, tag)
+    element = tag.removesuffix("s")
+    for key, el in found:
+        node = T.el(parent, element, {"OID": plan.oid(kind, key)})
+        _tt(node, "Description", lines(el.get("description")))
+        _codings(node, el.get("codings", []))
 
 
-def _interventions(ctx: Ctx, proto: Node) -> None:
-    t = ctx.trial
-    if not t.interventions:
-        return
-    mesh = {m.term.casefold(): m for m in t.conditions.intervention_mesh}
-    parent = T.el(proto, "StudyInterventions")
-    for i, iv in enumerate(t.interventions):
-        p = f"interventions[{i}]"
-        el = T.el(parent, "StudyIntervention", {"OID": f"INT.{i + 1:02d}"})
-        lines = [ctx.text(iv.name, f"{p}.name")]
-        if iv.other_names:
-            lines.append(other_names_text([ctx.text(o, f"{p}.other_names[{j}]") for j, o in enumerate(iv.other_names)]))
-        if iv.description:
-            lines.append(ctx.text(iv.description, f"{p}.description"))
-        if iv.arm_group_labels:
-            lines.append("Arms: " + "; ".join(ctx.text(a, f"{p}.arm_group_labels[{j}]")
-                                              for j, a in enumerate(iv.arm_group_labels)))
-        _tt(el, "Description", "\n".join(lines))
-        if iv.type:
-            code = ctx.cdisc_code("crosswalks/intervention_type", iv.type, f"{p}.type")
-            _nci(el, code.nci, code.cdisc)
-        for name in [iv.name, *iv.other_names]:
-            m = mesh.get(name.casefold())
-            if m:
-                T.el(el, "Coding", {"Code": m.id, "System": code_system("mesh"), "Label": m.term})
-
-
-def _outcomes(ctx: Ctx, proto: Node) -> None:
-    levels = [(r, getattr(ctx.trial.outcomes, r["kind"])) for r in odm_table("outcomes")]
-    levels = [(r, outs) for r, outs in levels if outs]
+def _outcomes(plan: Plan, proto: Node) -> None:
+    levels = [(r, plan.items(r["kind"])) for r in odm_table("outcomes")]
+    levels = [(r, found) for r, found in levels if found]
     if not levels:
         return
     objectives = T.el(proto, "StudyObjectives")
-    for r, outs in levels:
+    for r, found in levels:
         obj = T.el(objectives, "StudyObjective", {"OID": r["objective_oid"], "Name": r["objective_name"],
                                                   "Level": r["level"]})
-        for n in range(1, len(outs) + 1):
-            oid = f"{r['endpoint_prefix']}.{n:02d}"
-            T.el(obj, "StudyEndPointRef", {"StudyEndPointOID": oid, "OrderNumber": str(n)})
+        for n, (key, _) in enumerate(found, 1):
+            T.el(obj, "StudyEndPointRef", {"StudyEndPointOID": plan.oid(r["kind"], key), "OrderNumber": str(n)})
     endpoints = T.el(proto, "StudyEndPoints")
-    for r, outs in levels:
-        for n, o in enumerate(outs, 1):
-            p = f"{r['model']}[{n - 1}]"
-            name = ctx.text(o.measure, f"{p}.measure")
-            el = T.el(endpoints, "StudyEndPoint", {"OID": f"{r['endpoint_prefix']}.{n:02d}", "Name": name,
-                                                   "Level": r["level"]})
-            lines = [name]
-            if o.description:
-                lines.append(ctx.text(o.description, f"{p}.description"))
-            if o.time_frame:
-                lines.append("Time frame: " + ctx.text(o.time_frame, f"{p}.time_frame"))
-            _tt(el, "Description", "\n".join(lines))
+    for r, found in levels:
+        for key, ep in found:
+            el = T.el(endpoints, "StudyEndPoint", {"OID": plan.oid(r["kind"], key), "Name": ep["name"],
+                                                   **fixed(r["kind"], VERSION)})
+            _tt(el, "Description", lines(ep.get("description")))
 
 
-def _population(ctx: Ctx, proto: Node) -> None:
-    e = ctx.trial.eligibility
-    lines = []
-    if e.study_population:
-        lines.append(ctx.text(e.study_population, "eligibility.study_population"))
-    if e.sex:
-        lines.append(f"Sex: {e.sex}")
-    if e.gender_description:
-        lines.append("Gender: " + ctx.text(e.gender_description, "eligibility.gender_description"))
-    if e.minimum_age:
-        lines.append(f"Minimum age: {e.minimum_age.value} {e.minimum_age.unit} "
-                     f"({iso_duration(e.minimum_age.value, e.minimum_age.unit)})")
-    if e.maximum_age:
-        lines.append(f"Maximum age: {e.maximum_age.value} {e.maximum_age.unit} "
-                     f"({iso_duration(e.maximum_age.value, e.maximum_age.unit)})")
-    if e.std_ages:
-        lines.append("Age groups: " + ", ".join(e.std_ages))
-    if e.healthy_volunteers is not None:
-        lines.append(f"Accepts healthy volunteers: {'yes' if e.healthy_volunteers else 'no'}")
-    if not lines:
-        return
-    el = T.el(proto, "StudyTargetPopulation", {"OID": "POP.1", "Name": "Target population"})
-    _tt(el, "Description", "\n".join(lines))
-    if e.sex:
-        code = ctx.cdisc_code("crosswalks/sex", e.sex, "eligibility.sex")
-        _nci(el, code.nci, code.cdisc)
+def _formal(parent: Node, context: str, expression: str) -> None:
+    if expression:
+        T.el(T.el(parent, "FormalExpression", {"Context": context}), "Code", text=expression)
 
 
-def _metadata(mdv: Node, spec: Spec) -> None:
-    epochs = dict.fromkeys(ev.epoch_oid for ev in spec.events)
-    for epoch in epochs:
-        evs = [ev for ev in spec.events if ev.epoch_oid == epoch]
-        seg = T.el(mdv, "StudyEventGroupDef", {"OID": f"SEG.{epoch.partition('.')[2]}", "Name": evs[0].epoch_name,
-                                               "EpochOID": epoch})
-        for n, ev in enumerate(evs, 1):
-            T.el(seg, "StudyEventRef", {"StudyEventOID": ev.oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+def _metadata(plan: Plan, mdv: Node, spec: Spec) -> None:
+    for epoch in _epochs(plan, spec):
+        if epoch["group_oid"]:
+            seg = T.el(mdv, "StudyEventGroupDef", {"OID": epoch["group_oid"], "Name": epoch["name"],
+                                                   "EpochOID": epoch["epoch_oid"]})
+            for n, ev in enumerate((ev for ev in spec.events if ev.epoch is epoch), 1):
+                T.el(seg, "StudyEventRef", {"StudyEventOID": ev.oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+            _cdisc(seg, epoch["nci"], epoch["cdisc"])
+    epochs = {e["epoch_oid"]: e for e in odm_table("epochs")}
+    for key, cell in plan.items("Cell"):
+        seg = T.el(mdv, "StudyEventGroupDef", {"OID": plan.oid("Cell", key), "Name": plan.name("Cell", key),
+                                               "ArmOID": plan.oid("Arm", key), "EpochOID": cell["epoch_oid"]})
+        T.el(seg, "StudyEventRef", {"StudyEventOID": plan.oid("CellEvent", key, cell), "OrderNumber": "1",
+                                    "Mandatory": "Yes"})
+        _cdisc(seg, epochs[cell["epoch_oid"]]["nci"], epochs[cell["epoch_oid"]]["cdisc"])
     for ev in spec.events:
         sed = T.el(mdv, "StudyEventDef", {"OID": ev.oid, "Name": ev.name, "Repeating": ev.repeating, "Type": ev.type})
         for n, g in enumerate(ev.groups, 1):
             T.el(sed, "ItemGroupRef", {"ItemGroupOID": g.form_oid, "OrderNumber": str(n), "Mandatory": "Yes"})
+    for key, cell in plan.items("Cell"):
+        T.el(mdv, "StudyEventDef", {"OID": plan.oid("CellEvent", key, cell), "Name": plan.name("CellEvent", key, cell),
+                                    "Repeating": "No", "Type": "Scheduled"})
     for g in spec.groups:
         if g.form_oid:
             form = T.el(mdv, "ItemGroupDef",
@@ -241,98 +232,51 @@ def _metadata(mdv: Node, spec: Spec) -> None:
             item_def(T, mdv, it, _tt, _codings_aliases)
     for cl in spec.codelists.values():
         code_list(T, mdv, cl, _tt, _codings_aliases)
-    for c in spec.criteria:
-        cd = T.el(mdv, "ConditionDef", {"OID": f"COND.ELIG.{c.key}", "Name": f"Criterion {c.key} met"})
-        _tt(cd, "Description", c.text)
-        T.el(cd, "MethodSignature")
+    for key, c in plan.items("Criterion"):
+        cd = T.el(mdv, "ConditionDef", {"OID": plan.oid("Condition", key, c), "Name": plan.name("Condition", key, c)})
+        _tt(cd, "Description", c["text"])
+        sig = T.el(cd, "MethodSignature")
+        T.el(sig, "Parameter", {"Name": c["key"], "DataType": "text", "OrderNumber": "1"})
+        _formal(cd, c["context"], c["condition"])
     for m in spec.methods:
         md = T.el(mdv, "MethodDef", {"OID": m.oid, "Name": m.name, "Type": m.type})
         _tt(md, "Description", m.description)
         sig = T.el(md, "MethodSignature")
-        for n, key in enumerate(m.params, 1):
-            T.el(sig, "Parameter", {"Name": key, "DataType": "text", "OrderNumber": str(n)})
+        for n, param in enumerate(m.params, 1):
+            T.el(sig, "Parameter", {"Name": param, "DataType": "text", "OrderNumber": str(n)})
         T.el(sig, "ReturnValue", {"Name": m.result, "DataType": "text"})
+        _formal(md, m.context, m.expression)
 
 
-def _admin(ctx: Ctx, admin: Node, h: Header) -> None:
+def _admin(plan: Plan, admin: Node) -> None:
     """Investigators and contacts as Users; sponsor, collaborators and sites as Organizations; sites as Locations."""
-    t = ctx.trial
-    users: list[tuple[str, str, str | None, str | None, str | None, str | None]] = []  # oid,type,name,email,phone,loc
-    for i, off in enumerate(t.overall_officials, 1):
-        p = f"overall_officials[{i - 1}]"
-        users.append((f"USR.OFFICIAL.{i:02d}", "Investigator", ctx.text(off.name, f"{p}.name") if off.name else None,
-                      None, None, None))
-    rp = t.sponsors.responsible_party
-    if rp and rp.investigator_full_name:
-        users.append(("USR.RESPONSIBLE", "Investigator",
-                      ctx.text(rp.investigator_full_name, "sponsors.responsible_party.investigator_full_name"),
-                      None, None, None))
-    for i, c in enumerate(t.central_contacts, 1):
-        users.append(_contact(ctx, f"USR.CONTACT.{i:02d}", c, f"central_contacts[{i - 1}]", None))
-    for s, loc in enumerate(t.locations, 1):
-        for j, c in enumerate(loc.contacts, 1):
-            users.append(_contact(ctx, f"USR.SITE.{s:03d}.{j:02d}", c, f"locations[{s - 1}].contacts[{j - 1}]",
-                                  f"LOC.SITE.{s:03d}"))
-    for oid, kind, name, email, phone, loc_oid in users:
-        u = T.el(admin, "User", {"OID": oid, "UserType": kind, "LocationOID": loc_oid})
-        if name:
-            T.el(u, "FullName", text=name)
-        if email:
-            T.el(u, "Telecom", {"TelecomType": "Email", "Value": email})
-        if phone:
-            T.el(u, "Telecom", {"TelecomType": "Phone", "Value": phone})
-    sp = t.sponsors
-    if sp.lead_sponsor:
-        T.el(admin, "Organization", {"OID": "ORG.SPONSOR", "Name": ctx.text(sp.lead_sponsor.name,
-                                                                            "sponsors.lead_sponsor.name"),
-                                     "Role": "LEAD_SPONSOR", "Type": "Sponsor"})
-    for i, org in enumerate(sp.collaborators, 1):
-        T.el(admin, "Organization", {"OID": f"ORG.COLLAB.{i:02d}",
-                                     "Name": ctx.text(org.name, f"sponsors.collaborators[{i - 1}].name"),
-                                     "Role": "COLLABORATOR", "Type": "Sponsor"})
-    for s, loc in enumerate(t.locations, 1):
-        name = site_name(loc.facility, loc.city, s)
-        T.el(admin, "Organization", {"OID": f"ORG.SITE.{s:03d}", "Name": ctx.text(name, f"locations[{s - 1}].facility"),
-                                     "Type": "Site", "LocationOID": f"LOC.SITE.{s:03d}"})
-    for s, loc in enumerate(t.locations, 1):
-        p = f"locations[{s - 1}]"
-        name = site_name(loc.facility, loc.city, s)
-        el = T.el(admin, "Location", {"OID": f"LOC.SITE.{s:03d}", "Name": ctx.text(name, f"{p}.facility"),
-                                      "OrganizationOID": f"ORG.SITE.{s:03d}"})
-        T.el(el, "MetaDataVersionRef", {"StudyOID": h.study_oid, "MetaDataVersionOID": h.mdv_oid,
-                                        "EffectiveDate": h.effective_date})
-        addr = T.el(el, "Address")
-        iso = countries().get(loc.country) if loc.country else None
-        if loc.country and iso is None:
-            ctx.report("MAP-UNKNOWN-CODE", f"country {loc.country!r} is not in mappings/odm/countries.csv: kept as "
-                       "Address/OtherText", f"{p}.country")
-        for tag, value, field in (("City", loc.city, "city"), ("StateProv", loc.state, "state"),
-                                  ("Country", iso, "country"), ("PostalCode", loc.zip, "zip")):
-            if value:
-                T.el(addr, tag, text=ctx.text(value, f"{p}.{field}"))
-        if loc.geo_point:
-            geo = loc.geo_point
-            T.el(addr, "GeoPosition", {"Longitude": _decimal(geo.lon), "Latitude": _decimal(geo.lat)})
-        if loc.country and iso is None:
-            T.el(addr, "OtherText", text=ctx.text(loc.country, f"{p}.country"))
-
-
-def _decimal(value: float) -> str:
-    """xs:decimal text of a float: plain notation, never ``1e-05``."""
-    from decimal import Decimal
-
-    return format(Decimal(repr(value)), "f")
-
-
-@cache
-def countries() -> dict[str, str]:
-    """Registry country name -> ISO 3166-1 alpha-2 (``mappings/odm/countries.csv``)."""
-    return {r["country"]: r["iso3166"] for r in odm_table("countries")}
-
-
-def _contact(ctx: Ctx, oid: str, c: object, p: str, loc: str | None
-             ) -> tuple[str, str, str | None, str | None, str | None, str | None]:
-    name, email, phone, ext = (getattr(c, k, None) for k in ("name", "email", "phone", "phone_ext"))
-    phone = phone_text(phone, ext)
-    return (oid, "Other", ctx.text(name, f"{p}.name") if name else None,
-            ctx.text(email, f"{p}.email") if email else None, ctx.text(phone, f"{p}.phone") if phone else None, loc)
+    for kind in kinds_of("User", VERSION):
+        for key, u in plan.items(kind.kind):
+            el = T.el(admin, "User", {"OID": plan.oid(kind.kind, key), **user_type(kind.kind, VERSION, u),
+                                      "LocationOID": plan.ref(u.get("location"))})
+            for tag, name in (("FullName", "full_name"), ("GivenName", "first_name"), ("FamilyName", "last_name")):
+                if u.get(name):
+                    T.el(el, tag, text=u[name])
+            for tag, values in (("Email", u.get("email", [])), ("Phone", u.get("phone", []))):
+                for value in values:
+                    T.el(el, "Telecom", {"TelecomType": tag, "Value": value})
+    for kind in kinds_of("Organization", VERSION):
+        for key, org in plan.items(kind.kind):
+            T.el(admin, "Organization", {"OID": plan.oid(kind.kind, key), "Name": org["name"],
+                                         **fixed(kind.kind, VERSION), "LocationOID": plan.ref(org.get("location"))})
+    ref = {"StudyOID": plan.oid("Study"), "MetaDataVersionOID": plan.oid("MetaDataVersion"),
+           "EffectiveDate": plan.one("Study")["effective_date"]}
+    for kind in kinds_of("Location", VERSION):
+        for key, loc in plan.items(kind.kind):
+            attrs = {"OID": plan.oid(kind.kind, key), "Name": loc["name"], **fixed(kind.kind, VERSION),
+                     "OrganizationOID": plan.ref(loc.get("organization"))}
+            el = T.el(admin, "Location", attrs)
+            T.el(el, "MetaDataVersionRef", ref)
+            addr = T.el(el, "Address")
+            for tag, name in (("City", "city"), ("StateProv", "state"), ("Country", "country"), ("PostalCode", "zip")):
+                if loc.get(name):
+                    T.el(addr, tag, text=loc[name])
+            if loc.get("geo"):
+                T.el(addr, "GeoPosition", {"Longitude": loc["geo"]["longitude"], "Latitude": loc["geo"]["latitude"]})
+            if loc.get("other_text"):
+                T.el(addr, "OtherText", text=loc["other_text"])

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from trialexport.mapkit import crosswalk
-from trialexport.mapkit.tables import load_table
+from trialexport.mapkit.countries import alpha2
 from trialexport.mapkit.transforms import Call, TransformRegistry
 
 from .. import tables
@@ -73,15 +72,9 @@ def camel(name: str) -> str:
     return head + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
-@cache
-def country_codes() -> dict[str, str]:
-    """Registry country name (case-folded) -> ISO 3166-1 alpha-2 (``mappings/odm/countries.csv``)."""
-    return {r["country"].casefold(): r["iso3166"] for r in load_table("odm", "countries.csv")}
-
-
 def country_code(name: str) -> str | None:
     """The ISO 3166-1 alpha-2 code of a registry country name, or ``None``."""
-    return country_codes().get(name.casefold())
+    return alpha2(name)
 
 
 @transform("const")
