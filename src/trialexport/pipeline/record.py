@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error, warning
 from trialexport.formats.base import Options, Output
 from trialexport.formats.registry import NAMES as _FORMAT_NAMES
 from trialexport.formats.registry import get as get_format
+from trialexport.mapkit.tables import load_table
 from trialexport.readers import ReadResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -64,8 +66,10 @@ NO_ROW = "no mapping row for this field"
 NO_MODEL_FIELD = "no field in the trial model for this source field"
 #: Registry record sections the trial model leaves out by design (it holds the protocol section and the derived MeSH
 #: terms; README "The trial model"): their fields are not carried by design, not gaps.
-OUT_OF_MODEL_SCOPE = ("extras.resultsSection", "extras.annotationSection", "extras.documentSection",
-                      "extras.derivedSection", "extras.page.study_results")  # the last: the study page's results
+@cache
+def out_of_model_scope() -> tuple[str, ...]:
+    """Source sections the model leaves out by design (``mappings/readers/out-of-model-scope.csv``)."""
+    return tuple(row["prefix"] for row in load_table("readers", "out-of-model-scope.csv"))
 
 
 def is_gap(path: str, reason: str) -> bool:
@@ -73,7 +77,7 @@ def is_gap(path: str, reason: str) -> bool:
     sections the model leaves out by design) rather than left out by design (a reason in the not-carried tables)."""
     if reason == NO_ROW:
         return True
-    return reason == NO_MODEL_FIELD and not path.startswith(OUT_OF_MODEL_SCOPE)
+    return reason == NO_MODEL_FIELD and not path.startswith(out_of_model_scope())
 
 
 def allowed(path: str, target: str, allow: tuple[str, ...]) -> bool:
