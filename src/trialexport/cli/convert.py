@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from trialexport.formats.fhir.versions import BUNDLE_TYPES
 from trialexport.formats.registry import NAMES
 from trialexport.readers.registry import NAMES as READERS
 
@@ -25,8 +26,14 @@ from .output import Progress, Terminated, terminate_as_interrupt
               help="Force the input kind instead of detecting it from the content.")
 @click.option("--model-format", type=click.Choice(["json", "yaml"]), default="json", show_default=True,
               help="Serialization of --to model.")
-@click.option("--bundle", "bundle_type", type=click.Choice(["collection", "transaction"]), default="collection",
-              show_default=True, help="FHIR Bundle type; transaction entries PUT each resource by its stable id.")
+@click.option("--bundle", "bundle_type", type=click.Choice(BUNDLE_TYPES), default="collection",
+              show_default=True, help="FHIR Bundle type: collection (a document set), transaction (entries PUT each "
+                                      "resource by its stable id, all or nothing on the server) or batch (the same "
+                                      "PUTs processed one by one, references written Type/id).")
+@click.option("--max-entries", type=click.IntRange(min=2), default=None, metavar="N",
+              help="With --bundle transaction|batch: split a study's Bundle of more than N entries into parts "
+                   "<id>.fhir-r4.json, <id>.fhir-r4.part-2.json, ... to load in that order (servers cap a "
+                   "transaction, e.g. at 50); references across parts are Type/id to resources of earlier parts.")
 @click.option("--model-check/--no-model-check", default=False, show_default=True,
               help="Also parse FHIR output with the fhir.resources models: a second opinion after the official "
                    "schema, required elements, choice types, bindings and references (~3 ms per Bundle; the test "
@@ -59,6 +66,7 @@ def convert(
     fmt: str | None,
     model_format: str,
     bundle_type: str,
+    max_entries: int | None,
     model_check: bool,
     strict: bool,
     report_path: str | None,
@@ -127,7 +135,10 @@ def convert(
         if not os.path.isdir(report_dir):
             raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
         _writable_folder(report_dir, "folder of --report")
+    if max_entries and bundle_type == "collection":
+        raise click.UsageError("--max-entries splits what a server loads: use it with --bundle transaction or batch")
     options = Options(bundle_type=bundle_type, model_format=model_format, model_check=model_check,
+                      max_entries=max_entries,
                       source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
     from trialexport.pipeline.batch import estimate_records
 

@@ -56,9 +56,19 @@ class RecordOutcome:
         return {t: c["gaps"] for t, c in self.coverage.items() if c.get("gaps")}
 
 
-def output_name(study_id: str, target: str, options: Options) -> str:
-    """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced."""
-    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{get_format(target).suffix(options)}"
+#: Separates a format name from a part number in the keys of a record's outputs (``fhir-r4#2``: part 2).
+PART = "#"
+
+
+def output_name(study_id: str, key: str, options: Options) -> str:
+    """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced; part ``k`` of a split
+    document (key ``<target>#<k>``) is ``<id>.<suffix stem>.part-<k>.<ext>`` (``NCT01.fhir-r4.part-2.json``)."""
+    target, _, part = key.partition(PART)
+    suffix = get_format(target).suffix(options)
+    if part:
+        stem, _, ext = suffix.rpartition(".")
+        suffix = f"{stem}.part-{part}.{ext}"
+    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{suffix}"
 
 
 #: The reasons :mod:`trialexport.mapkit.coverage` gives for a field that nothing carries and nothing explains.
@@ -157,12 +167,14 @@ def convert_result(
         outcome.diagnostics.extend(diags)
         if out.ok and not any(d.is_error for d in diags):
             outputs[target] = out.data
+            outputs.update((f"{target}{PART}{k}", part) for k, part in enumerate(out.parts, start=2))
         else:
             failed.append(target)
     if failed and outputs and not keep_partial:
         outcome.diagnostics.append(warning(
             "MAP-PARTIAL", f"no file written for this record: {', '.join(failed)} failed, and a record is all or "
-            f"nothing ({', '.join(outputs)} not written either; --keep-partial writes the valid formats)",
+            f"nothing ({', '.join(k for k in outputs if PART not in k)} not written either; --keep-partial writes "
+            "the valid formats)",
             file=res.file, record=res.record))
         outputs = {}
     outcome.diagnostics = [
