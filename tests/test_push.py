@@ -228,3 +228,17 @@ def test_usage_errors_exit_2(bundles: Path) -> None:
     assert cli("push", bundles, "--server", "ftp://x").returncode == 2
     assert cli("push", bundles, "--server", "http://127.0.0.1:9/fhir", "--header", "no colon").returncode == 2
     assert cli("push", "--server", "http://127.0.0.1:9/fhir").returncode == 2
+
+
+def test_a_server_answering_html_is_one_line(bundles: Path) -> None:
+    from ctgov_replay import Replay
+
+    server = Replay()  # its /html prefix answers every path with a 200 HTML page
+    try:
+        ran = cli("push", bundles, "--server", f"{server.url}/html/fhir", "--retries", 0)
+    finally:
+        server.stop()
+    assert ran.returncode == 1
+    assert f"error FETCH-BAD-ANSWER: {server.url}/html/fhir/metadata: not JSON (is this a FHIR server base?)" \
+        in ran.stderr
+    assert "Traceback" not in ran.stderr
