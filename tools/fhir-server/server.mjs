@@ -30,20 +30,27 @@ const report = { validated: 0, refused: 0, issues: [] };
 
 function validated(resource) {
   report.validated += 1;
-  const issues = validateResource(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (issues.length > 0) {
+  let issues;
+  try {
+    issues = validateResource(resource); // throws an OperationOutcomeError on error-level issues
+  } catch (err) {
+    issues = err instanceof OperationOutcomeError ? err.outcome.issue ?? [] : [{ severity: 'error', code: 'exception', details: { text: String(err) } }];
+  }
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length > 0) {
     report.refused += 1;
-    for (const issue of issues.slice(0, 20)) {
+    for (const issue of errors.slice(0, 20)) {
       report.issues.push(`${resource.resourceType}/${resource.id ?? '?'}: ${issue.details?.text ?? ''} @ ${(issue.expression ?? []).join(',')}`);
     }
-    throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: issues });
+    throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: errors });
   }
   return resource;
 }
 
 class ValidatingRepository extends MemoryRepository {
   async createResource(resource, options, update) {
-    return super.createResource(validated(resource), options, update);
+    // updateResource creates through here with update=true: that resource was validated already
+    return super.createResource(update ? resource : validated(resource), options, update);
   }
   async updateResource(resource, options) {
     return super.updateResource(validated(resource), options);
