@@ -1,7 +1,8 @@
 """Command line: thin click wrappers around the library (parsing options and printing only).
 
-One module per command (:mod:`.convert`, :mod:`.fetch`, :mod:`.validate`, :mod:`.fixtures`); terminal output helpers in
-:mod:`.output`. Exit codes: 0 all records succeeded, 1 some record failed or is invalid, 2 usage error.
+One module per command (:mod:`.convert`, :mod:`.fetch`, :mod:`.push`, :mod:`.validate`, :mod:`.fixtures`); terminal
+output helpers in :mod:`.output`.
+Exit codes: 0 all records succeeded, 1 some record failed or is invalid, 2 usage error.
 Diagnostics go to stderr (or stdout as JSON with ``--format json`` when outputs are files).
 """
 
@@ -14,6 +15,7 @@ from trialexport import __version__
 from .convert import convert
 from .fetch import fetch
 from .fixtures import fixtures
+from .push import push
 from .validate import validate
 
 
@@ -69,5 +71,6 @@ def main() -> None:
 
 main.add_command(convert)
 main.add_command(fetch)
+main.add_command(push)
 main.add_command(validate)
 main.add_command(fixtures)

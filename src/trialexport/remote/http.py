@@ -61,8 +61,11 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """The response (any status below 400, and 404 raised as ``FETCH-NOT-FOUND``), after polite retries."""
+    def request(self, method: str, url: str, *, answer_errors: bool = False, **kwargs: Any) -> httpx.Response:
+        """The response (any status below 400, and 404 raised as ``FETCH-NOT-FOUND``), after polite retries.
+
+        ``answer_errors``: a 4xx answer (other than 429) is returned, not raised, for a caller that reads its body
+        (a FHIR server's OperationOutcome)."""
         import httpx
 
         wait = self.backoff
@@ -76,6 +79,8 @@ class Client:
             except httpx.TransportError as exc:  # refused, DNS, TLS, reset
                 failure = RemoteError("FETCH-NETWORK", f"{url}: {_reason(exc)} after {attempt + 1} attempt(s)", url)
             else:
+                if answer_errors and 400 <= response.status_code < 500 and response.status_code != 429:
+                    return response
                 if response.status_code == 404:
                     raise RemoteError("FETCH-NOT-FOUND", f"{url}: 404 not found", url, 404)
                 if response.status_code not in RETRY_STATUSES:
