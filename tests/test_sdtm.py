@@ -32,14 +32,14 @@ def _rows(data: bytes) -> list[dict[str, Any]]:
 def _docs(trial: Any) -> dict[str, list[dict[str, Any]]]:
     out = SDTM.write(trial)
     assert out.ok, [d for d in out.diagnostics if d.is_error]
-    return dict(zip(("TS", "TA", "TE", "TI"), map(_rows, [out.data, *out.parts]), strict=True))
+    return dict(zip(("TS", "TA", "TE", "TI"), map(_rows, [out.data, *out.parts[:3]]), strict=True))
 
 
 def test_every_corpus_record_and_the_seed_convert_and_pass_every_check(all_trials):
     for trial in all_trials.values():
         out = SDTM.write(trial)
         assert out.ok, (trial.study_id, [d for d in out.diagnostics if d.is_error])
-        assert len(out.parts) == 3
+        assert len(out.parts) == 4 and out.parts[3].startswith(b"<?xml")  # ta, te, ti, define.xml
 
 
 # (record, {TSPARMCD: TSVAL or (NF, TSVALNF)}, first inclusion criterion start, first exclusion start or None)
@@ -160,4 +160,22 @@ def test_cli_writes_a_folder_per_study(tmp_path):
     assert result.exit_code == 0, result.output
     (folder,) = (p for p in tmp_path.iterdir() if p.is_dir())
     assert folder.name.endswith(".sdtm") and sorted(p.name for p in folder.iterdir()) == [
-        "ta.json", "te.json", "ti.json", "ts.json"]
+        "define.xml", "ta.json", "te.json", "ti.json", "ts.json"]
+
+
+def test_define_xml_passes_the_xsds_and_broken_copies_fail_located(corpus_trials, tmp_path):
+    """define.xml names SDTMIG 3.4 and the CT release, lists the codelists used with nci:ExtCodeID (C66797 IECAT
+    INCLUSION is C25532), and `validate` finds an XSD break and a dangling ItemRef at their lines."""
+    define = SDTM.write(corpus_trials["NCT03064438"].trial).parts[3]
+    text = define.decode()
+    assert 'Name="SDTMIG" Type="IG" Version="3.4"' in text and 'Type="CT" PublishingSet="SDTM"' in text
+    assert '<EnumeratedItem CodedValue="INCLUSION">\n          <Alias Context="nci:ExtCodeID" Name="C25532"/>' in text
+    good = tmp_path / "define.xml"
+    good.write_bytes(define)
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(define.replace(b'ItemOID="IT.TI.IECAT"', b'ItemOID="IT.TI.NOPE"', 1)
+                       .replace(b' Repeating="No"', b"", 1))
+    runner = CliRunner()
+    assert runner.invoke(main, ["validate", str(good)]).exit_code == 0
+    result = runner.invoke(main, ["validate", str(broken)])
+    assert result.exit_code == 1 and "DEFINE-XSD" in result.output and "DEFINE-REF" in result.output

@@ -12,6 +12,8 @@ from trialexport.cdisc.context import CdiscContext
 from trialexport.formats.base import Built, Parts
 
 from .datasets import Row, ta_te_rows, ti_rows, ts_rows
+from .define import define
+from .define import serialize as define_bytes
 from .tables import DOMAINS, Variable, variables
 
 if TYPE_CHECKING:
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from trialexport.model import Trial
 
 DATASET_JSON_VERSION = "1.1.0"
+DATASET_FILES = tuple(f"{d.lower()}.json" for d in DOMAINS)
 METADATA_VERSION = "MDV.SDTMIG.3.4"
 #: The model paths TA/TE/TI read (TS reports its own through the context).
 _OWN_SOURCES = frozenset({"arms[].label", "eligibility.criteria[].text", "eligibility.criteria[].kind",
@@ -67,7 +70,8 @@ def dataset(domain: str, rows: list[Row], study: str, when: str) -> dict[str, An
     return {"datasetJSONCreationDateTime": when, "datasetJSONVersion": DATASET_JSON_VERSION,
             "fileOID": f"{study}/{domain.lower()}", "dbLastModifiedDateTime": when, "originator": "trialexport",
             "studyOID": study, "metaDataVersionOID": METADATA_VERSION, "itemGroupOID": f"IG.{domain}",
-            "records": len(rows), "name": domain, "label": DOMAINS[domain], "columns": meta,
+            "metaDataRef": "define.xml", "records": len(rows), "name": domain, "label": DOMAINS[domain],
+            "columns": meta,
             "rows": [[r.get(v.name) for v in cols] for r in rows]}
 
 
@@ -78,10 +82,14 @@ def build(trial: Trial, options: Options) -> Built:
     ta, te = ta_te_rows(trial, study)
     rows = {"TS": ts_rows(ctx, study), "TA": ta, "TE": te, "TI": ti_rows(ctx, study)}
     when = created(trial, options)
-    docs = Parts(dataset(d, rows[d], study, when) for d in DOMAINS)
+    datasets = [dataset(d, rows[d], study, when) for d in DOMAINS]
+    title = trial.identification.official_title or trial.identification.brief_title or study
+    docs = Parts([*datasets, define(datasets, DATASET_FILES, study, title, when, METADATA_VERSION)])
     return Built(docs, ctx.diagnostics, frozenset(ctx.carried) | _OWN_SOURCES)
 
 
-def serialize(doc: dict[str, Any]) -> bytes:
-    """Deterministic bytes: the document's key order, 2-space indent, UTF-8, trailing newline."""
+def serialize(doc: Any) -> bytes:
+    """Deterministic bytes: a dataset in its key order, 2-space indent, UTF-8, trailing newline; define.xml."""
+    if not isinstance(doc, dict):
+        return define_bytes(doc)
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
