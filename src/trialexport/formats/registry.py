@@ -8,7 +8,7 @@ imports its mapping, serialization and validation code on first use, so ``triale
 
 from __future__ import annotations
 
-from . import fhir, model, odm
+from . import fhir, model, odm, sdtm
 from .base import Family, Format
 
 FORMATS: tuple[Format, ...] = (
@@ -17,6 +17,8 @@ FORMATS: tuple[Format, ...] = (
     Format("fhir-r4", fhir.FAMILY, "r4", "HL7 FHIR R4 (4.0.1) Bundle"),
     Format("odm-1.3.2", odm.FAMILY, "1.3.2", "CDISC ODM 1.3.2"),
     Format("odm-2.0", odm.FAMILY, "2.0", "CDISC ODM 2.0"),
+    # a folder of files per study, opt-in: not part of ``--to all`` (readme-sdtm.md)
+    Format("sdtm", sdtm.FAMILY, "", "SDTM trial design datasets TS/TA/TE/TI (Dataset-JSON 1.1)", export=False),
 )
 
 BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}

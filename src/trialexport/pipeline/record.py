@@ -62,10 +62,15 @@ PART = "#"
 
 def output_name(study_id: str, key: str, options: Options) -> str:
     """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced; part ``k`` of a split
-    document (key ``<target>#<k>``) is ``<id>.<suffix stem>.part-<k>.<ext>`` (``NCT01.fhir-r4.part-2.json``)."""
+    document (key ``<target>#<k>``) is ``<id>.<suffix stem>.part-<k>.<ext>`` (``NCT01.fhir-r4.part-2.json``), or the
+    family's own name for it (``NCT01.sdtm/ta.json``)."""
     target, _, part = key.partition(PART)
-    suffix = get_format(target).suffix(options)
-    if part:
+    fmt = get_format(target)
+    suffix = fmt.suffix(options)
+    named = getattr(fmt.family, "part_suffix", None)  # a family whose parts are files with names of their own
+    if part and named is not None:
+        suffix = named(fmt.version, int(part))
+    elif part:
         stem, _, ext = suffix.rpartition(".")
         suffix = f"{stem}.part-{part}.{ext}"
     return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{suffix}"

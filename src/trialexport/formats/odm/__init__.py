@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 from .versions import VERSIONS
 
+DEFINE_NS = "http://www.cdisc.org/ns/def/v2.1"  # Define-XML 2.1: checked by the SDTM family, not as an ODM study
+
 
 class OdmFamily:
     """ODM documents (one per study) in ODM 1.3.2 or 2.0."""
@@ -51,7 +53,9 @@ class OdmFamily:
 
     def claims(self, doc: Any) -> bool:
         root = doc.getroot() if hasattr(doc, "getroot") else None
-        return root is not None and isinstance(root.tag, str) and root.tag.rpartition("}")[2] == "ODM"
+        if root is None or not isinstance(root.tag, str) or root.tag.rpartition("}")[2] != "ODM":
+            return False
+        return root.find(f"*/*[@{{{DEFINE_NS}}}DefineVersion]") is None  # a Define-XML document is SDTM metadata
 
     def check(self, doc: Any, data: bytes, version: str | None, source: str) -> list[Diagnostic]:
         from .validation import validate_odm_parsed

@@ -2,8 +2,9 @@
 
 CDISC repositories hold more than trialexport's own ODM 1.3.2 / 2.0 study definitions, all with an ``<ODM>`` root:
 
-* **Define-XML 2.0 / 2.1** (``def:DefineVersion`` on ``MetaDataVersion``): ODM 1.3.2 extended by the Define-XML
-  schemas, which trialexport does not vendor: reported as *not validated* (a skip), never as hundreds of errors;
+* **Define-XML 2.0** (``def:DefineVersion`` on ``MetaDataVersion``): ODM 1.3.2 extended by the Define-XML 2.0
+  schemas, which trialexport does not vendor: reported as *not validated* (a skip), never as hundreds of errors
+  (Define-XML 2.1 is claimed and validated by the SDTM family before this is asked);
 * **Dataset-XML 1.0** (``data:DatasetXMLVersion``): ODM 1.3.2 ``ClinicalData`` holding ``ItemGroupData`` directly
   (its schema redefines ``ClinicalData``; not vendored): *not validated*; its metadata lives in the Define-XML named
   by ``PriorFileOID``;
