@@ -154,3 +154,31 @@ def test_unknown_registry_code_kept_as_text(all_trials, version):
     kept = 'Value="SEPTUPLE"' if version == "1.3.2" else 'Code="SEPTUPLE"'  # 1.3.2 REGVAL item; 2.0 registry Coding
     assert kept in text
     assert 'Value="SEPTUPLE"' not in text or version == "1.3.2"  # never a TSVAL / ParameterValue
+
+
+@pytest.mark.parametrize("version", WRITERS)
+def test_oids_stay_put_when_a_record_is_amended(all_trials, version):
+    """13#9: a criterion or an arm inserted at the top of an amended record must not shift the OIDs (and so the
+    meaning) of the criteria and arms that were already there: NCT04523987, one arm, 20+ criteria."""
+    from trialexport.model import Arm, Criterion
+
+    def oids(doc: bytes) -> dict[str, str]:
+        """Criterion items, arms (2.0) and arm-assignment choices (1.3.2) -> their text (not the overall flag, whose
+        description lists every criterion)."""
+        root = etree.fromstring(doc)
+        named = {el.get("OID"): "".join(el.itertext()).strip() for el in root.iter("{*}ItemDef", "{*}Arm")
+                 if el.get("OID", "").startswith(("IT.ELIG.", "ARM.")) and el.get("OID") != "IT.ELIG.ELIGIBLE"}
+        for arm_list in root.iterfind(".//{*}CodeList[@OID='CL.ARM']"):
+            named |= {el.get("CodedValue"): "".join(el.itertext()).strip() for el in arm_list}
+        return named
+
+    trial = all_trials["NCT04523987"]
+    before = oids(build_odm(trial, version))
+    amended = trial.model_copy(deep=True)
+    amended.eligibility.criteria.insert(0, Criterion(kind="inclusion", text="Signed informed consent, new in v2"))
+    amended.arms.insert(0, Arm(label="Run-in", type="OTHER"))
+    after = oids(build_odm(amended, version))
+    kept = {oid: text for oid, text in before.items() if oid in after}
+    assert len(kept) == len(before), sorted(set(before) - set(after))
+    assert {o: t for o, t in kept.items() if after[o] != t} == {}
+    assert len(after) > len(before)

@@ -1,6 +1,6 @@
 """Command line: thin click wrappers around the library (parsing options and printing only).
 
-One module per command (:mod:`.convert`, :mod:`.validate`, :mod:`.fixtures`); terminal output helpers in
+One module per command (:mod:`.convert`, :mod:`.fetch`, :mod:`.validate`, :mod:`.fixtures`); terminal output helpers in
 :mod:`.output`. Exit codes: 0 all records succeeded, 1 some record failed or is invalid, 2 usage error.
 Diagnostics go to stderr (or stdout as JSON with ``--format json`` when outputs are files).
 """
@@ -12,6 +12,7 @@ import click
 from trialexport import __version__
 
 from .convert import convert
+from .fetch import fetch
 from .fixtures import fixtures
 from .validate import validate
 
@@ -67,5 +68,6 @@ def main() -> None:
 
 
 main.add_command(convert)
+main.add_command(fetch)
 main.add_command(validate)
 main.add_command(fixtures)

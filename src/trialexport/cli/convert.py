@@ -7,9 +7,11 @@ import sys
 
 import click
 
+from trialexport.formats.fhir.versions import BUNDLE_TYPES
 from trialexport.formats.registry import NAMES
 from trialexport.readers.registry import NAMES as READERS
 
+from .fetch import registry_from, remote_options
 from .output import Progress, Terminated, terminate_as_interrupt
 
 
@@ -25,8 +27,14 @@ from .output import Progress, Terminated, terminate_as_interrupt
               help="Force the input kind instead of detecting it from the content.")
 @click.option("--model-format", type=click.Choice(["json", "yaml"]), default="json", show_default=True,
               help="Serialization of --to model.")
-@click.option("--bundle", "bundle_type", type=click.Choice(["collection", "transaction"]), default="collection",
-              show_default=True, help="FHIR Bundle type; transaction entries PUT each resource by its stable id.")
+@click.option("--bundle", "bundle_type", type=click.Choice(BUNDLE_TYPES), default="collection",
+              show_default=True, help="FHIR Bundle type: collection (a document set), transaction (entries PUT each "
+                                      "resource by its stable id, all or nothing on the server) or batch (the same "
+                                      "PUTs processed one by one, references written Type/id).")
+@click.option("--max-entries", type=click.IntRange(min=2), default=None, metavar="N",
+              help="With --bundle transaction|batch: split a study's Bundle of more than N entries into parts "
+                   "<id>.fhir-r4.json, <id>.fhir-r4.part-2.json, ... to load in that order (servers cap a "
+                   "transaction, e.g. at 50); references across parts are Type/id to resources of earlier parts.")
 @click.option("--model-check/--no-model-check", default=False, show_default=True,
               help="Also parse FHIR output with the fhir.resources models: a second opinion after the official "
                    "schema, required elements, choice types, bindings and references (~3 ms per Bundle; the test "
@@ -52,6 +60,7 @@ from .output import Progress, Terminated, terminate_as_interrupt
                    "use it to finish an interrupted run.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
+@remote_options
 def convert(
     inputs: tuple[str, ...],
     to: tuple[str, ...],
@@ -59,6 +68,7 @@ def convert(
     fmt: str | None,
     model_format: str,
     bundle_type: str,
+    max_entries: int | None,
     model_check: bool,
     strict: bool,
     report_path: str | None,
@@ -69,14 +79,20 @@ def convert(
     verbose: bool,
     allow_file: str | None,
     keep_partial: bool,
+    api_url: str | None,
+    cache_dir: str | None,
+    rate: float,
+    timeout: float,
+    retries: int,
 ) -> None:
     """Convert registry records to the model, FHIR and/or ODM.
 
     INPUT is a ClinicalTrials.gov API v2 study (.json), a page of studies ({"studies": [...]}),
     NDJSON, the registry's bulk zip, a study-page text file, or a trial definition in the
     model's shape (YAML/JSON), or a folder of such files (read recursively); '-' reads stdin.
-    The kind is detected from the content. A missing or unreadable input is reported and the
-    others are converted (exit 1).
+    An NCT id or a ClinicalTrials.gov study URL is fetched from the registry API first (see
+    `trialexport fetch`), and another http(s) URL is downloaded. The kind is detected from the
+    content. A missing or unreadable input is reported and the others are converted (exit 1).
 
     Every output is validated against its official schema before it is written; a record
     that fails is reported (file, record, field path, what was expected) and the others go on.
@@ -87,6 +103,7 @@ def convert(
     \b
     Examples:
       trialexport convert fixtures/NCT04318600.txt --to all -o out/
+      trialexport convert NCT04318600 https://clinicaltrials.gov/study/NCT03311191 --to all -o out/
       trialexport convert tests/data/ctgov-v2/ --to fhir -o out/
       trialexport convert tests/data/ctgov-v2/*.json --to fhir-r5,odm-1.3.2 -o out/
       trialexport convert ctg-studies.json.zip --to all -o out/ --jobs 2 --resume --report report.json
@@ -101,6 +118,9 @@ def convert(
     from .summary import Tally, echo_findings, echo_summary
 
     level = verbosity(quiet, verbose)
+    inputs, fetch_failed = _fetch_remote(inputs, api_url, cache_dir, rate, timeout, retries)
+    if not inputs:
+        sys.exit(1)
     missing = [i for i in inputs if i != "-" and not os.path.exists(i)]
     if len(missing) == len(inputs):  # among others, a missing input is that input's error and the rest go on
         raise click.BadParameter(f"no such file or folder: {missing[0]!r}", param_hint="INPUTS")
@@ -127,7 +147,10 @@ def convert(
         if not os.path.isdir(report_dir):
             raise click.BadParameter(f"folder of {report_path!r} does not exist", param_hint="--report")
         _writable_folder(report_dir, "folder of --report")
+    if max_entries and bundle_type == "collection":
+        raise click.UsageError("--max-entries splits what a server loads: use it with --bundle transaction or batch")
     options = Options(bundle_type=bundle_type, model_format=model_format, model_check=model_check,
+                      max_entries=max_entries,
                       source_date_epoch=int(epoch) if epoch and epoch.isdigit() else None)
     from trialexport.pipeline.batch import estimate_records
 
@@ -180,7 +203,33 @@ def convert(
         click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=report_stream)
     elif level >= 0:
         echo_summary(tally.summary(out))
-    sys.exit(1 if tally.failed or tally.records == 0 or report_failed else 0)
+    sys.exit(1 if tally.failed or tally.records == 0 or report_failed or fetch_failed else 0)
+
+
+def _fetch_remote(inputs: tuple[str, ...], api_url: str | None, cache_dir: str | None, rate: float,
+                  timeout: float, retries: int) -> tuple[tuple[str, ...], int]:
+    """Inputs with the registry ids and URLs among them fetched into a temporary folder (removed when the command
+    ends); how many could not be fetched (each reported on one line)."""
+    import tempfile
+    from pathlib import Path
+
+    from trialexport.remote.ctgov import looks_remote
+    from trialexport.remote.inputs import fetch_inputs
+
+    remote = [i for i in inputs if i != "-" and not os.path.exists(i) and looks_remote(i)]
+    if not remote:
+        return inputs, 0
+    folder = tempfile.TemporaryDirectory(prefix="trialexport-fetch-")
+    click.get_current_context().call_on_close(folder.cleanup)
+    registry = registry_from(api_url, cache_dir, rate, timeout, retries)
+    with registry.client:
+        paths, failures = fetch_inputs(remote, Path(folder.name), registry)
+    for raw, exc in failures:
+        click.echo(f"{raw}: error {exc.code}: {exc.message}", err=True)
+    fetched = iter(paths)
+    failed = {raw for raw, _ in failures}
+    local = tuple(next(fetched) if i in remote else i for i in inputs if i not in failed)
+    return local, len(failures)
 
 
 def _warn_unused(targets: list[str], model_format: str, bundle_type: str) -> None:

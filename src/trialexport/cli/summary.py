@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from trialexport.pipeline.record import PART
+
 from .output import print_diag
 
 
@@ -34,9 +36,9 @@ class Tally:
         self.records += 1
         self.failed += not outcome.ok
         self.skipped += outcome.skipped
-        for target, where in outcome.written.items():
+        for key, where in outcome.written.items():
             if where:
-                self.files[target] += 1
+                self.files[key.partition(PART)[0]] += 1  # a split Bundle's parts are files of its format
         show = []
         for d in outcome.diagnostics:
             key = (d.severity, d.code)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 class Options:
     """Conversion options shared by all formats."""
 
-    bundle_type: str = "collection"  # FHIR Bundle.type: collection | transaction
+    bundle_type: str = "collection"  # FHIR Bundle.type: collection | transaction | batch
+    max_entries: int | None = None  # FHIR transaction/batch: split a study's Bundle into parts of at most this many
     model_format: str = "json"  # model writer: json | yaml
     validate: bool = True  # validate against the official schema (never off for fixtures)
     source_date_epoch: int | None = None  # fallback timestamp when the record has none
@@ -38,10 +39,16 @@ class Output:
     data: bytes
     diagnostics: list[Diagnostic] = field(default_factory=list)
     coverage: Coverage | None = None
+    parts: list[bytes] = field(default_factory=list)  # a split document's further files (part 2, 3, ...) in order
 
     @property
     def ok(self) -> bool:
         return not any(d.is_error for d in self.diagnostics)
+
+
+class Parts(tuple[Any, ...]):
+    """A document split into several files that are loaded in this order (a FHIR Bundle cut for a server's
+    transaction limit): :meth:`Format.write` serializes each, and the family validates them as one set."""
 
 
 @dataclass(slots=True)
@@ -108,11 +115,12 @@ class Format:
         """Build, serialize and (unless ``options.validate`` is off) validate; account for every populated field."""
         options = options or Options()
         built = self.family.build(trial, self.version, options)
-        data = self.family.serialize(built.doc, self.version, options)
+        docs = built.doc if isinstance(built.doc, Parts) else (built.doc,)
+        data, *parts = [self.family.serialize(doc, self.version, options) for doc in docs]
         diagnostics = list(built.diagnostics)
         if options.validate:
             diagnostics += self.family.validate(built.doc, data, self.version, options)
         coverage = None
         if built.sources is not None:
             coverage = compute(trial, built.sources, self.family.not_carried(self.version))
-        return Output(data, diagnostics, coverage if coverage is not None else Coverage())
+        return Output(data, diagnostics, coverage if coverage is not None else Coverage(), parts)

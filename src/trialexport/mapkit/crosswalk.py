@@ -1,7 +1,8 @@
 """Code crosswalks: registry value -> FHIR R5 / FHIR R4 / CDISC submission value / NCI C-code, as one :class:`Code`.
 
-Each dimension is one CSV with one column per target (``ctgov,fhir_r5,fhir_r4,cdisc,nci,note``), so FHIR and CDISC
-outputs share the same tables: ``mappings/crosswalks/<name>.csv``, or a table named with its folder (``cdisc/ny``).
+Each dimension is one CSV with one column per target (``ctgov,fhir_r5,fhir_r4,cdisc,nci,note``, optionally
+``cdisc_match``: ``wider`` where CDISC has no term as narrow as the registry's), so FHIR and CDISC outputs share
+the same tables: ``mappings/crosswalks/<name>.csv``, or a table named with its folder (``cdisc/ny``).
 Code system URIs live in ``mappings/crosswalks/systems.csv``. An unknown registry value is never passed off as a
 code: :func:`code` returns ``None`` and the caller keeps the value as text and warns (:func:`unknown_message`).
 """
@@ -24,6 +25,7 @@ class Code:
     cdisc: str = ""
     nci: str = ""
     note: str = ""
+    cdisc_match: str = ""  # "wider": the CDISC term / NCI code is broader than the registry value (ConceptMap sense)
 
     def target(self, column: str) -> str | None:
         """The code in ``column`` (``fhir_r5``, ``fhir_r4``, ``cdisc``, ``nci``), or ``None`` if there is none."""
@@ -40,7 +42,7 @@ def table(name: str) -> dict[str, Code]:
     """``{registry value: Code}`` of a crosswalk (``phase`` = ``mappings/crosswalks/phase.csv``; ``cdisc/ny``)."""
     rows = load_table(*_path(name))
     return {r["ctgov"]: Code(r["ctgov"], r.get("fhir_r5", ""), r.get("fhir_r4", ""), r.get("cdisc", ""),
-                             r.get("nci", ""), r.get("note", "")) for r in rows}  # fmt: skip
+                             r.get("nci", ""), r.get("note", ""), r.get("cdisc_match", "")) for r in rows}  # fmt: skip
 
 
 def code(name: str, value: str) -> Code | None:

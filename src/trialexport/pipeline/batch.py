@@ -142,14 +142,17 @@ INPUT_SUFFIXES = (".json", ".ndjson", ".yaml", ".yml", ".txt", ".zip")  # files 
 
 def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
     """Inputs as files: a folder yields its supported files (recursively, sorted, hidden ones skipped); anything
-    else, a missing path included (it is reported as that input's error), as it is."""
+    else, a missing path included (it is reported as that input's error), as it is. Parts 2, 3, ... of a split FHIR
+    Bundle whose part 1 is there are read with part 1 (:mod:`trialexport.readers.split_parts`), not on their own."""
+    from trialexport.readers.split_parts import read_with_part_one
+
     for raw in inputs:
         if raw != "-" and os.path.isdir(raw):
             for root, dirs, files in os.walk(raw):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                yield from (os.path.join(root, n) for n in sorted(files)
-                            if n.lower().endswith(INPUT_SUFFIXES) and not n.startswith("."))
-        else:
+                yield from (path for n in sorted(files) if n.lower().endswith(INPUT_SUFFIXES) and not n.startswith(".")
+                            and not read_with_part_one(Path(path := os.path.join(root, n))))
+        elif raw == "-" or not read_with_part_one(Path(raw)):
             yield raw
 
 

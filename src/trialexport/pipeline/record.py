@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error, warning
 from trialexport.formats.base import Options, Output
 from trialexport.formats.registry import NAMES as _FORMAT_NAMES
 from trialexport.formats.registry import get as get_format
+from trialexport.mapkit.tables import load_table
 from trialexport.readers import ReadResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -54,9 +56,19 @@ class RecordOutcome:
         return {t: c["gaps"] for t, c in self.coverage.items() if c.get("gaps")}
 
 
-def output_name(study_id: str, target: str, options: Options) -> str:
-    """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced."""
-    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{get_format(target).suffix(options)}"
+#: Separates a format name from a part number in the keys of a record's outputs (``fhir-r4#2``: part 2).
+PART = "#"
+
+
+def output_name(study_id: str, key: str, options: Options) -> str:
+    """File name of one output: ``<id>.<target suffix>``, with unsafe characters replaced; part ``k`` of a split
+    document (key ``<target>#<k>``) is ``<id>.<suffix stem>.part-<k>.<ext>`` (``NCT01.fhir-r4.part-2.json``)."""
+    target, _, part = key.partition(PART)
+    suffix = get_format(target).suffix(options)
+    if part:
+        stem, _, ext = suffix.rpartition(".")
+        suffix = f"{stem}.part-{part}.{ext}"
+    return f"{_UNSAFE.sub('_', study_id).strip('._') or 'study'}.{suffix}"
 
 
 #: The reasons :mod:`trialexport.mapkit.coverage` gives for a field that nothing carries and nothing explains.
@@ -64,8 +76,10 @@ NO_ROW = "no mapping row for this field"
 NO_MODEL_FIELD = "no field in the trial model for this source field"
 #: Registry record sections the trial model leaves out by design (it holds the protocol section and the derived MeSH
 #: terms; README "The trial model"): their fields are not carried by design, not gaps.
-OUT_OF_MODEL_SCOPE = ("extras.resultsSection", "extras.annotationSection", "extras.documentSection",
-                      "extras.derivedSection", "extras.page.study_results")  # the last: the study page's results
+@cache
+def out_of_model_scope() -> tuple[str, ...]:
+    """Source sections the model leaves out by design (``mappings/readers/out-of-model-scope.csv``)."""
+    return tuple(row["prefix"] for row in load_table("readers", "out-of-model-scope.csv"))
 
 
 def is_gap(path: str, reason: str) -> bool:
@@ -73,7 +87,7 @@ def is_gap(path: str, reason: str) -> bool:
     sections the model leaves out by design) rather than left out by design (a reason in the not-carried tables)."""
     if reason == NO_ROW:
         return True
-    return reason == NO_MODEL_FIELD and not path.startswith(OUT_OF_MODEL_SCOPE)
+    return reason == NO_MODEL_FIELD and not path.startswith(out_of_model_scope())
 
 
 def allowed(path: str, target: str, allow: tuple[str, ...]) -> bool:
@@ -153,12 +167,14 @@ def convert_result(
         outcome.diagnostics.extend(diags)
         if out.ok and not any(d.is_error for d in diags):
             outputs[target] = out.data
+            outputs.update((f"{target}{PART}{k}", part) for k, part in enumerate(out.parts, start=2))
         else:
             failed.append(target)
     if failed and outputs and not keep_partial:
         outcome.diagnostics.append(warning(
             "MAP-PARTIAL", f"no file written for this record: {', '.join(failed)} failed, and a record is all or "
-            f"nothing ({', '.join(outputs)} not written either; --keep-partial writes the valid formats)",
+            f"nothing ({', '.join(k for k in outputs if PART not in k)} not written either; --keep-partial writes "
+            "the valid formats)",
             file=res.file, record=res.record))
         outputs = {}
     outcome.diagnostics = [

@@ -40,7 +40,7 @@ def settings_marker(out_dir: str, options: Options) -> float:
 
     path = Path(out_dir) / SETTINGS_MARKER
     settings = {"version": __version__, "bundle_type": options.bundle_type, "model_format": options.model_format,
-                "source_date_epoch": options.source_date_epoch}
+                "source_date_epoch": options.source_date_epoch, "max_entries": options.max_entries}
     want = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
     try:
         have = path.read_bytes()

@@ -26,7 +26,7 @@ import orjson
 
 from trialexport.diagnostics import Diagnostic, error, warning
 
-from . import registry
+from . import registry, split_parts
 from .base import Reader
 from .ctgov import READER as CTGOV
 from .decode import DecodeError, load_yaml, loads_with_surrogates
@@ -78,6 +78,8 @@ def iter_raw(path: str | Path, fmt: str | None, display: str, *, defer: bool = F
         elif kind == "json" and size > STREAM_PAGE_ABOVE and b'"studies"' in head:
             fh.seek(0)
             yield from _iter_page_stream(fh)
+        elif kind == "json" and (parts := split_parts.later_parts(Path(path))):
+            yield from iter_raw_bytes(split_parts.joined(head + fh.read(), parts), fmt, display)
         else:
             yield from iter_raw_bytes(head + fh.read(), fmt, display)
 

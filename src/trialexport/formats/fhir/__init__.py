@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from trialexport.formats.base import Built, Options
     from trialexport.model import Trial
 
-from .versions import VERSIONS
+from .versions import LOADABLE, VERSIONS
 
 
 class FhirFamily:
@@ -33,6 +33,12 @@ class FhirFamily:
         from .mapping.tables import source_paths
 
         bundle, diags = map_bundle(trial, version, options.bundle_type)
+        if options.max_entries and options.bundle_type in LOADABLE and len(bundle["entry"]) > options.max_entries:
+            from trialexport.formats.base import Parts
+
+            from .split import split
+
+            return Built(Parts(split(bundle, options.max_entries)), diags, source_paths(version))
         return Built(bundle, diags, source_paths(version))
 
     def serialize(self, doc: Any, version: str, options: Options) -> bytes:
@@ -41,8 +47,12 @@ class FhirFamily:
         return serialize(doc)
 
     def validate(self, doc: Any, data: bytes, version: str, options: Options) -> list[Diagnostic]:
-        from .bundle import validate
+        from trialexport.formats.base import Parts
 
+        from .bundle import validate, validate_parts
+
+        if isinstance(doc, Parts):
+            return validate_parts(list(doc), version, options.model_check)
         return validate(doc, version, options.model_check)
 
     def not_carried(self, version: str) -> dict[str, str]:
@@ -61,7 +71,7 @@ class FhirFamily:
 
         from .validation.check import check_fhir
 
-        return located_in_text(check_fhir(doc, version)[1], data)
+        return located_in_text(check_fhir(doc, version, source)[1], data)
 
 
 FAMILY = FhirFamily()

@@ -7,6 +7,7 @@ fhir.resources models always give their second opinion.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, info
@@ -15,16 +16,22 @@ from .detect import detect_fhir_version_why
 from .models import validate_fhir_models
 from .validate import validate_fhir
 
+_NAMED = re.compile(r"\.fhir-(r4|r5)\.(?:part-\d+\.)?json$")
 
-def check_fhir(doc: Any, version: str | None) -> tuple[str, list[Diagnostic]]:
+
+def check_fhir(doc: Any, version: str | None, source: str = "") -> tuple[str, list[Diagnostic]]:
     """``(version, findings)`` of a parsed FHIR JSON document; ``version``: ``None`` to detect it.
 
     The first finding is an ``info`` ``VALIDATE-KIND`` naming the kind, the version and why that version was
-    chosen (given, declared ``fhirVersion``, version-only elements, ...).
+    chosen (given, declared ``fhirVersion``, version-only elements, then trialexport's file naming
+    ``<id>.fhir-r4.json`` in ``source``, ...).
     """
     why = "given with --fhir-version"
     if version is None:
         version, why = detect_fhir_version_why(doc)
+    if version is None and (named := _NAMED.search(source)):
+        version = named[1]
+        why += f"; the file name says {version.upper()} (trialexport's naming, e.g. a split Bundle's later part)"
     if version is None:  # nothing version-specific: valid if either version accepts it, else judged as R5
         version = "r4" if not validate_fhir(doc, "r4", self_contained=False) \
             and validate_fhir(doc, "r5", self_contained=False) else "r5"

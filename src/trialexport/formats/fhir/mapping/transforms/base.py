@@ -38,7 +38,8 @@ def fixed_concept(ctx: Context, name: str) -> dict[str, Any]:
 
 def concept(ctx: Context, xwalk: str, value: Any, path: str, column: str = "") -> dict[str, Any]:
     """CodeableConcept for a registry value: the crosswalk's FHIR coding, its NCI Thesaurus coding (a second coding of
-    the same concept, where the crosswalk has one) and the registry value as text.
+    the same concept, where the crosswalk has one that is not wider: TRIPLE masking is not "double blind") and the
+    registry value as text.
 
     ``column``: the crosswalk column (default ``fhir_<version>``). A list (``phases``) is looked up joined by ``|``.
     An unknown value is kept as text and warned about.
@@ -53,7 +54,7 @@ def concept(ctx: Context, xwalk: str, value: Any, path: str, column: str = "") -
     codings = []
     if code := found.target(column):
         codings.append({"system": crosswalk.system(xwalk, column), "code": code})
-    if nci := found.target("nci"):
+    if (nci := found.target("nci")) and found.cdisc_match != "wider":
         codings.append({"system": crosswalk.system(xwalk, "nci"), "code": nci})
     return {"coding": codings, "text": text} if codings else {"text": text}
 
