@@ -78,12 +78,15 @@ def _scan_prolog(data: bytes, source: str) -> bool:
     return True
 
 
-def parse_xml(data: bytes, *, source: str = "<bytes>") -> etree._ElementTree:
-    """Parse ``data`` safely; raise ``TrialExportError`` (``XML-UNSAFE`` / ``XML-PARSE``) instead of trusting it."""
+def parse_xml(data: bytes, *, source: str = "<bytes>", emitted: bool = False) -> etree._ElementTree:
+    """Parse ``data`` safely; raise ``TrialExportError`` (``XML-UNSAFE`` / ``XML-PARSE``) instead of trusting it.
+
+    ``emitted=True``: ``data`` is a document this tool just serialized (no DOCTYPE is ever written), so the expat
+    prolog pre-scan is skipped; the hardened parser and lxml's DOCTYPE check below still apply."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"parse_xml expects bytes, got {type(data).__name__}")
     data = bytes(data)
-    prolog_read = _scan_prolog(data, source)
+    prolog_read = True if emitted else _scan_prolog(data, source)
     try:
         root = etree.fromstring(data, safe_parser(), base_url=None)
     except etree.XMLSyntaxError as exc:

@@ -160,7 +160,8 @@ def convert(
     terminate_as_interrupt()
     report_stream = sys.stdout if out != "-" else sys.stderr
     running = convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict, stdout=sys.stdout.buffer,
-                            jobs=jobs or os.cpu_count() or 1, resume=resume, keep_partial=keep_partial, allow=allow)
+                            jobs=jobs or os.cpu_count() or 1, resume=resume, keep_partial=keep_partial, allow=allow,
+                            full_coverage=bool(report_path) or report_format == "json")
     try:
         for outcome in running:
             progress.tick()

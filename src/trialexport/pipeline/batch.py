@@ -31,6 +31,7 @@ class _Plan:
     fresh_after: float  # outputs older than this (tool/mapping change) are not current
     out_dir: str | None  # outputs are staged here (temporary files) for the main process to commit; None: stdout
     owner: int  # pid of the main process, named in staged files (they are stale once it is gone)
+    full_coverage: bool = True  # False: outcomes carry no list of mapped fields (only --report shows it)
 
 
 # A converted record: its outcome and, per target, the output bytes (stdout) or (staged file, final path).
@@ -75,6 +76,9 @@ def _convert_one(raw: Any, display: str, input_mtime: float, plan: _Plan) -> Con
             return outcome, {}
     outcome, outputs = convert_result(res, plan.targets, plan.options, strict=plan.strict,
                                       keep_partial=plan.keep_partial, allow=plan.allow)
+    if not plan.full_coverage:  # slimmer result to pickle back: the summary needs only what is not carried
+        for cov in outcome.coverage.values():
+            cov.pop("mapped", None)
     if plan.out_dir is None or not outputs:
         return outcome, outputs
     staged: dict[str, Any] = {}
@@ -169,6 +173,7 @@ def convert_paths(
     resume: bool = False,
     keep_partial: bool = False,
     allow: tuple[str, ...] = (),
+    full_coverage: bool = True,
 ) -> Generator[RecordOutcome, None, None]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
@@ -181,7 +186,8 @@ def convert_paths(
     is newer (in a folder; on stdout the first copy stays), other copies are errors. A record is all or nothing
     unless ``keep_partial``. Folders in ``inputs`` are read recursively (:func:`expand_inputs`). With ``resume``, a
     record whose outputs all exist and are newer than its input and than the tool's code/tables is skipped (atomic
-    writes guarantee an existing output is complete).
+    writes guarantee an existing output is complete). ``full_coverage=False``: outcomes leave out the list of
+    mapped fields (what a report shows; the summary needs only the fields not carried).
     """
     from trialexport.atomic import commit, discard
 
@@ -194,7 +200,7 @@ def convert_paths(
     fresh_after = max(tool_stamp(), settings_marker(str(out_dir), options)) if to_files else 0.0
     plan = _Plan(tuple(targets), options, strict, keep_partial, tuple(allow),
                  str(out_dir) if resume and to_files else None, fresh_after, str(out_dir) if to_files else None,
-                 os.getpid())
+                 os.getpid(), full_coverage)
     work: Iterator[Any] = _jobs_for(expand_inputs(inputs), fmt, plan)
     sink = None if to_files else StdoutSink(stdout, targets, options)
     pool = None

@@ -41,7 +41,7 @@ class OdmFamily:
     def validate(self, doc: Any, data: bytes, version: str, options: Options) -> list[Diagnostic]:
         from .validation import validate_odm
 
-        return [d.located(record=doc.record) for d in validate_odm(data, version)]
+        return [d.located(record=doc.record) for d in validate_odm(data, version, emitted=True)]
 
     def not_carried(self, version: str) -> dict[str, str]:
         from .document import reasons
