@@ -179,3 +179,21 @@ def test_define_xml_passes_the_xsds_and_broken_copies_fail_located(corpus_trials
     assert runner.invoke(main, ["validate", str(good)]).exit_code == 0
     result = runner.invoke(main, ["validate", str(broken)])
     assert result.exit_code == 1 and "DEFINE-XSD" in result.output and "DEFINE-REF" in result.output
+
+
+def test_fields_sdtm_has_no_variable_for_carry_a_reason_and_real_gaps_stay_gaps(tmp_path):
+    """NCT06742723 has site cities, a brief summary and outcome time frames: SDTMIG's TS/TA/TE/TI have no variable
+    for them, so they are not carried *with a reason* (``--strict`` does not fail on them). Its expandedAccessInfo
+    (hasExpandedAccess false) could go to TS EXPASTAT (C66738 has it) but is not written yet: it stays a gap."""
+    record = DATA / "ctgov-v2" / "NCT06742723.json"
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["convert", str(record), "--to", "sdtm", "-o", str(tmp_path / "out"),
+                                       "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    coverage = json.loads(report.read_text())["records"][0]["coverage"]["sdtm"]
+    for field in ("locations[].city", "description.brief_summary", "outcomes.primary[].time_frame"):
+        assert field in coverage["not_carried"] and field not in coverage["gaps"]
+    assert coverage["gaps"] == ["status.expanded_access.has_expanded_access"]
+    strict = CliRunner().invoke(main, ["convert", str(record), "--to", "sdtm", "-o", str(tmp_path / "strict"),
+                                       "--strict"])
+    assert strict.exit_code == 1 and "status.expanded_access.has_expanded_access" in strict.output

@@ -50,7 +50,9 @@ class SdtmFamily:
         return out + check_define(define, FILES[-1]) + check_datasets(define, datasets, FILES[:-1])
 
     def not_carried(self, version: str) -> dict[str, str]:
-        return {}
+        from .tables import not_carried
+
+        return not_carried()
 
     def suffix(self, version: str, options: Options) -> str:
         return f"{self.name}/{FILES[0]}"

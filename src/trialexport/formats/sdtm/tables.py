@@ -53,3 +53,9 @@ def element_steps() -> tuple[ElementStep, ...]:
     """The screening / treatment-per-arm / follow-up frame, in TAETORD order."""
     return tuple(ElementStep(int(r["order"]), r["scope"] == "arm", r["etcd"], r["element"], r["epoch"], r["testrl"],
                              r["teenrl"]) for r in load_table("cdisc", "sdtm-elements.csv"))
+
+
+@cache
+def not_carried() -> dict[str, str]:
+    """Why a model field (or subtree) is deliberately not carried by the SDTM datasets (``sdtm-not-carried.csv``)."""
+    return {r["model"]: r["reason"] for r in load_table("cdisc", "sdtm-not-carried.csv")}
