@@ -9,9 +9,11 @@ only structures: one element per item); further sources are read whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from .pathexpr import iter_values
+from .pathexpr import Condition, iter_values
+
+TargetT = TypeVar("TargetT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +73,17 @@ def read_whole(data: Any, source: Source) -> Any:
 def carried_leaves(sources: tuple[Source, ...]) -> frozenset[str]:
     """The model paths (normalized) a row carries when it places a value (``{}`` sources: none)."""
     return frozenset(p.removesuffix("[]") for src in sources for p in src.leaves())
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRow(Generic[TargetT]):
+    """One mapping row compiled for one version of a format; each format brings its own ``Target`` type."""
+
+    id: str
+    table: str
+    sources: tuple[Source, ...]
+    target: TargetT
+    transform: str
+    arg: str
+    codes: str
+    when: Condition | None  # (model path, "=" | "!=", value)

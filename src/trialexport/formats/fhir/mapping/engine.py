@@ -19,6 +19,7 @@ import orjson
 
 from trialexport.diagnostics import Diagnostic, info
 from trialexport.mapkit.pathexpr import condition_holds, iter_values
+from trialexport.mapkit.sources import Source
 from trialexport.mapkit.textclean import replace_forbidden
 from trialexport.mapkit.transforms import Call, Transform
 from trialexport.model import Trial
@@ -57,7 +58,7 @@ class _Step:
     aggregate: bool  # the transform gets all values of the first source at once
     source: str  # first source path ("": the row reads nothing)
     fields: tuple[str, ...]  # of the first source
-    others: tuple[tables.Source, ...]  # further sources, read whole (no indices)
+    others: tuple[Source, ...]  # further sources, read whole (no indices)
     kind: str
     depth: int  # source indices that name the resource (0, 1 or 2)
     inner: tuple[tuple[str, str], ...]  # target path steps before the last
@@ -72,7 +73,7 @@ def _steps(version: str) -> tuple[_Step, ...]:
     out = []
     for row in tables.rows(version):
         fn = TRANSFORMS.get(row.transform)
-        first = row.sources[0] if row.sources else tables.Source("")
+        first = row.sources[0] if row.sources else Source("")
         target = row.target
         ext = (target.extension, target.ext_key or "") if target.extension else None
         out.append(_Step(row, fn, row.transform in TRANSFORMS.aggregate, first.path, first.fields, row.sources[1:],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from trialexport.mapkit.pathexpr import parse_condition
-from trialexport.mapkit.sources import Source, parse_source
+from trialexport.mapkit.sources import MappingRow, parse_source
 from trialexport.mapkit.tables import load_table
 
 
@@ -26,18 +26,8 @@ class Target:
         return self.kind.count("[]")
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One mapping row compiled for one FHIR version."""
-
-    id: str
-    table: str
-    sources: tuple[Source, ...]
-    target: Target
-    transform: str
-    arg: str
-    codes: str
-    when: tuple[str, str, str] | None  # (model path, "=" | "!=", value)
+#: One mapping row compiled for one FHIR version.
+Row = MappingRow[Target]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +94,7 @@ def rows(version: str) -> tuple[Row, ...]:
                 continue
             name, _, arg = r["transform"].partition(":")
             out.append(
-                Row(
+                MappingRow(
                     r["id"],
                     table,
                     parse_source(r["source"]),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from trialexport.mapkit.pathexpr import Condition, parse_condition
-from trialexport.mapkit.sources import Source, parse_source
+from trialexport.mapkit.pathexpr import parse_condition
+from trialexport.mapkit.sources import MappingRow, parse_source
 from trialexport.mapkit.tables import load_table
 
 
@@ -46,18 +46,8 @@ def parse_target(text: str) -> Target:
     return Target(head.removesuffix(mode), mode, field.removesuffix("[+]"), append, only)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One mapping row compiled for one ODM version."""
-
-    id: str
-    table: str
-    sources: tuple[Source, ...]
-    target: Target
-    transform: str
-    arg: str
-    codes: str
-    when: Condition | None
+#: One mapping row compiled for one ODM version.
+Row = MappingRow[Target]
 
 
 @cache
@@ -70,7 +60,7 @@ def rows(version: str) -> tuple[Row, ...]:
             if not target:
                 continue
             name, _, arg = r["transform"].partition(":")
-            out.append(Row(r["id"], t["table"], parse_source(r["source"]), parse_target(target), name, arg,
+            out.append(MappingRow(r["id"], t["table"], parse_source(r["source"]), parse_target(target), name, arg,
                            r["codes"], parse_condition(r["when"])))
     return tuple(out)
 
