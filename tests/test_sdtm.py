@@ -197,3 +197,14 @@ def test_fields_sdtm_has_no_variable_for_carry_a_reason_and_real_gaps_stay_gaps(
     strict = CliRunner().invoke(main, ["convert", str(record), "--to", "sdtm", "-o", str(tmp_path / "strict"),
                                        "--strict"])
     assert strict.exit_code == 1 and "status.expanded_access.has_expanded_access" in strict.output
+
+
+def test_validate_names_what_it_took_each_sdtm_file_for(corpus_trials, tmp_path):
+    """CDISC's TS example (datasetJSONVersion 1.1.0, name TS) and a define.xml we write are named, not "unknown"."""
+    define = tmp_path / "define.xml"
+    define.write_bytes(SDTM.write(corpus_trials["NCT00184067"].trial).parts[3])  # parts 2.. after ts.json
+    example = DATA / "dataset-json-1.1" / "example-sdtm-ts.json"
+    result = CliRunner().invoke(main, ["validate", str(example), str(define)])
+    assert result.exit_code == 0, result.output
+    assert "example-sdtm-ts.json: ok: Dataset-JSON 1.1.0 dataset TS" in result.output
+    assert "define.xml: ok: Define-XML 2.1" in result.output

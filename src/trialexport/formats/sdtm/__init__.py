@@ -72,13 +72,20 @@ class SdtmFamily:
         return is_define(doc.getroot())
 
     def check(self, doc: Any, data: bytes, version: str | None, source: str) -> list[Diagnostic]:
+        """A Define-XML 2.1 document or a Dataset-JSON dataset, checked; the first finding names what it was taken
+        for (``VALIDATE-KIND``, as every family's check does)."""
+        from trialexport.diagnostics import info
+
         if not isinstance(doc, dict):
             from .define_check import check_define
 
-            return check_define(doc.getroot(), source)
+            return [info("VALIDATE-KIND", "Define-XML 2.1 (def:DefineVersion in the MetaDataVersion)"),
+                    *check_define(doc.getroot(), source)]
         from .validation import validate_dataset
 
-        return validate_dataset(doc, source)
+        name = doc.get("name") or doc.get("itemGroupOID") or "?"
+        kind = f"Dataset-JSON {doc.get('datasetJSONVersion')} dataset {name} (datasetJSONVersion)"
+        return [info("VALIDATE-KIND", kind), *validate_dataset(doc, source)]
 
 
 FAMILY = SdtmFamily()
