@@ -70,7 +70,8 @@ def push(paths: tuple[Path, ...], server: str, max_entries: int | None, bundle_t
     """
     import orjson
 
-    from trialexport.remote.fhir_server import Sent, Server, bundle_files, plan, release_of, version_mismatch
+    from trialexport.formats.fhir.versions import release_of_name
+    from trialexport.remote.fhir_server import Sent, Server, bundle_files, plan, version_mismatch
     from trialexport.remote.http import Client, RemoteError
 
     level = verbosity(quiet, False)
@@ -80,7 +81,7 @@ def push(paths: tuple[Path, ...], server: str, max_entries: int | None, bundle_t
     groups = bundle_files(list(paths))
     if not groups:
         raise click.UsageError("no *.fhir-r4.json or *.fhir-r5.json file in " + ", ".join(map(str, paths)))
-    releases = {r for files in groups for f in files if (r := release_of(f))}
+    releases = {r for files in groups for f in files if (r := release_of_name(f.name))}
     results: list[Sent] = []
     report: dict[str, Any] = {"server": server, "dry_run": dry_run}
 

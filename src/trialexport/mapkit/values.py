@@ -82,3 +82,24 @@ def same_person(a: str, b: str) -> bool:
     (``Kevin F Gibson, MD`` / ``Kevin F. Gibson``; ``Rox Anderson, MD`` / ``Richard Rox Anderson, MD``)."""
     ka, kb = _person_key(a), _person_key(b)
     return ka is not None and ka == kb
+
+
+def source_date_epoch(option: int | None) -> int | None:
+    """SOURCE_DATE_EPOCH: the option if given, else the environment variable when it is a number, else ``None``."""
+    import os
+
+    if option is not None:
+        return option
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def file_datetime(epoch: int | None, record_date: str | None) -> str:
+    """When an output file is made, as every format writes it: ``epoch`` (:func:`source_date_epoch`) if set; else, so
+    that the same record always gives the same bytes, the record's own date (``YYYY-MM-DD``) at midnight; never the
+    wall clock. With neither, 1970-01-01T00:00:00."""
+    import datetime
+
+    if epoch is None and record_date:
+        return f"{record_date}T00:00:00"
+    return datetime.datetime.fromtimestamp(epoch or 0, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")

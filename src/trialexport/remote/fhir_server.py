@@ -11,7 +11,6 @@ HTTP manners (timeouts, retries on 429/5xx honouring ``Retry-After``) are :class
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +19,11 @@ from typing import Any
 import orjson
 
 from trialexport.formats.fhir.split import literal_references, split
+from trialexport.formats.fhir.versions import release_of_fhir_version, release_of_name
 from trialexport.readers.split_parts import later_parts, read_with_part_one
 from trialexport.remote.http import Client, RemoteError
 
 ENV_TOKEN = "TRIALEXPORT_FHIR_TOKEN"
-_NAME = re.compile(r"\.fhir-(r4|r5)(?:\.part-\d+)?\.json$")
-FHIR_VERSIONS = {"r4": "4.0", "r5": "5.0"}  # file-name release -> fhirVersion major.minor
 _REPORTED = frozenset({"warning", "error", "fatal"})
 ISSUE_CODE = "PUSH-ISSUE"
 
@@ -35,7 +33,7 @@ def bundle_files(paths: list[Path]) -> list[list[Path]]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.json")) if _NAME.search(p.name))
+            found.extend(p for p in sorted(path.rglob("*.json")) if release_of_name(p.name))
         else:
             found.append(path)
     groups = []
@@ -43,12 +41,6 @@ def bundle_files(paths: list[Path]) -> list[list[Path]]:
         if not read_with_part_one(path):
             groups.append([path, *later_parts(path)])
     return groups
-
-
-def release_of(path: Path) -> str | None:
-    """``r4`` or ``r5`` from a trialexport file name, ``None`` when the name does not say."""
-    m = _NAME.search(path.name)
-    return m.group(1) if m else None
 
 
 @dataclass
@@ -209,9 +201,7 @@ class Server:
 
 def version_mismatch(server_version: str, releases: set[str]) -> str | None:
     """Why the files cannot go to this server (``None`` when every file's release matches its fhirVersion)."""
-    wanted = {FHIR_VERSIONS[r] for r in releases}
-    have = ".".join(server_version.split(".")[:2])
-    if wanted and wanted != {have}:
+    if releases and releases != {release_of_fhir_version(server_version)}:
         names = ", ".join(sorted(r.upper() for r in releases))
         return f"the server speaks FHIR {server_version}; the files are {names}"
     return None

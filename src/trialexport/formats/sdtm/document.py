@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-import os
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from trialexport.cdisc.context import CdiscContext
 from trialexport.formats.base import Built, Parts
+from trialexport.mapkit.values import file_datetime, source_date_epoch
 
 from .datasets import Row, ta_te_rows, ti_rows, ts_rows
 from .define import define
@@ -32,15 +31,8 @@ def created(trial: Trial, options: Options) -> str:
     """datasetJSONCreationDateTime: SOURCE_DATE_EPOCH (the option, then the environment) if set, else the record's
     last update date at midnight (the ODM CreationDateTime decision: same record, same bytes; never the wall
     clock); with neither, 1970-01-01."""
-    epoch = options.source_date_epoch
-    if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
-        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
-    if epoch is None:
-        date = trial.status.last_update_submitted_date if trial.status else None
-        if date and len(date) == 10:
-            return f"{date}T00:00:00"
-        epoch = 0
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    date = trial.status.last_update_submitted_date if trial.status else None
+    return file_datetime(source_date_epoch(options.source_date_epoch), date if date and len(date) == 10 else None)
 
 
 def columns(domain: str, rows: list[Row]) -> list[Variable]:

@@ -7,16 +7,14 @@ fhir.resources models always give their second opinion.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from trialexport.diagnostics import Diagnostic, info
 
+from ..versions import release_of_name
 from .detect import detect_fhir_version_why
 from .models import validate_fhir_models
 from .validate import validate_fhir
-
-_NAMED = re.compile(r"\.fhir-(r4|r5)\.(?:part-\d+\.)?json$")
 
 
 def check_fhir(doc: Any, version: str | None, source: str = "") -> tuple[str, list[Diagnostic]]:
@@ -29,8 +27,8 @@ def check_fhir(doc: Any, version: str | None, source: str = "") -> tuple[str, li
     why = "given with --fhir-version"
     if version is None:
         version, why = detect_fhir_version_why(doc)
-    if version is None and (named := _NAMED.search(source)):
-        version = named[1]
+    if version is None and (named := release_of_name(source)):
+        version = named
         why += f"; the file name says {version.upper()} (trialexport's naming, e.g. a split Bundle's later part)"
     if version is None:  # nothing version-specific: valid if either version accepts it, else judged as R5
         version = "r4" if not validate_fhir(doc, "r4", self_contained=False) \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from ..versions import release_of_fhir_version
 from .pieces import JSON
 from .schema import load_schema, resource_types
 
@@ -94,16 +95,13 @@ def _schema_markers() -> tuple[frozenset[str], frozenset[str], dict[str, set[str
     return t5 - t4, t4 - t5, only5, only4
 
 
-_DECLARED = {"4.0": "r4", "5.0": "r5"}  # fhirVersion major.minor -> version
-
-
 def _declared(resources: list[JSON]) -> tuple[str, str] | None:
     """A version a conformance resource declares in ``fhirVersion`` (CapabilityStatement, StructureDefinition,
     ImplementationGuide): ``(version, "fhirVersion 4.0.1")``."""
     for res in resources:
         declared = res.get("fhirVersion")
         for value in declared if isinstance(declared, list) else [declared]:
-            if isinstance(value, str) and (version := _DECLARED.get(".".join(value.split(".")[:2]))):
+            if isinstance(value, str) and (version := release_of_fhir_version(value)):
                 return version, f"{res.get('resourceType')}.fhirVersion {value}"
     return None
 

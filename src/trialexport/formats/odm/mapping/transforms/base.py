@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import os
 from functools import cache
 from typing import Any
 
 from trialexport.mapkit.transforms import Call, TransformRegistry
+from trialexport.mapkit.values import file_datetime, source_date_epoch
 
 from ..context import Ctx
 from ..plan import Ref
@@ -121,15 +120,8 @@ def creation_datetime(ctx: Ctx, value: Any, call: Call) -> str:
     """When the file is made: SOURCE_DATE_EPOCH (the option, then the environment) if set; else, so that the same
     record always gives the same bytes, the record's own date (``arg``: the element field holding it) at midnight;
     never the wall clock. With neither, 1970-01-01 (EffectiveDate reports MAP-NO-DATE)."""
-    epoch = ctx.source_date_epoch
-    if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
-        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
-    if epoch is None:
-        found = copy(ctx, value, call)
-        if found:
-            return f"{found}T00:00:00"
-        epoch = 0
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    epoch = source_date_epoch(ctx.source_date_epoch)
+    return file_datetime(epoch, None if epoch is not None else copy(ctx, value, call) or None)
 
 
 @transform("datetime_of")
