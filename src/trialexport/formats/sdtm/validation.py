@@ -18,11 +18,45 @@ from .tables import DOMAINS, variables
 
 
 @cache
+def _schema() -> Any:
+    return json.loads(schema_path("dataset-json-1.1", "dataset.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
 def _schema_validator() -> Any:
+    """The reference engine (python ``jsonschema``): it words every finding."""
     import jsonschema
 
-    schema = json.loads(schema_path("dataset-json-1.1", "dataset.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.validators.validator_for(schema)(schema)
+    return jsonschema.validators.validator_for(_schema())(_schema())
+
+
+@cache
+def _fast_validator() -> Any:
+    """``jsonschema_rs`` for the yes/no answer (CDISC's 51-row TS example: 0.003 ms vs 1.2 ms); the reference
+    engine words the findings."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(_schema())
+
+
+def schema_errors(doc: Any, source: str | None = None) -> list[Diagnostic]:
+    """SDTM-SCHEMA findings of ``doc`` against the Dataset-JSON 1.1 schema, in path order.
+
+    A document the fast engine accepts is checked no further; any other is given to the reference engine, so the
+    findings are the reference engine's (tests/test_sdtm_schema_parity.py: same findings on broken documents)."""
+    try:
+        if _fast_validator().is_valid(doc):
+            return []
+    except ValueError:  # a value that is not JSON: the reference engine says where
+        pass
+    return reference_schema_errors(doc, source)
+
+
+def reference_schema_errors(doc: Any, source: str | None = None) -> list[Diagnostic]:
+    """SDTM-SCHEMA findings of the reference engine alone, in path order."""
+    return [error("SDTM-SCHEMA", f"Dataset-JSON 1.1 schema: {e.message}", file=source,
+                  path=_where(*e.absolute_path) or "$")
+            for e in sorted(_schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))]
 
 
 @cache
@@ -40,9 +74,7 @@ def _where(*parts: str | int) -> str:
 
 def validate_dataset(doc: Any, source: str | None = None) -> list[Diagnostic]:
     """Schema findings (SDTM-SCHEMA), then, for a dataset of a known domain, the SDTM rules."""
-    out = [error("SDTM-SCHEMA", f"Dataset-JSON 1.1 schema: {e.message}", file=source,
-                 path=_where(*e.absolute_path) or "$")
-           for e in sorted(_schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))]
+    out = schema_errors(doc, source)
     if out or not isinstance(doc, dict) or doc.get("name") not in DOMAINS:
         return out
     names = [c["name"] for c in doc["columns"]]
