@@ -82,3 +82,22 @@ def test_interrupted_run_leaves_complete_files_and_resume_finishes(tmp_path, sig
     assert not list(out.glob(".*.part"))
     for path in finals[:: max(1, len(finals) // 40)]:
         assert validate_file(str(path)).status == "valid", path.name
+
+
+def test_stale_parts_are_swept_in_per_study_folders_too(tmp_path):
+    """A killed `--to sdtm` run can leave a temporary file inside `<id>.sdtm/`; the next run removes it once its
+    writer is gone, and leaves a live writer's file alone."""
+    from trialexport.pipeline.resume import remove_stale_parts
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead_pid = int(gone.stdout)
+    folder = tmp_path / "NCT00000001.sdtm"
+    folder.mkdir()
+    stale = folder / f".ts.json.{dead_pid}.x1y2.part"
+    live = folder / f".ta.json.{os.getppid()}.x1y2.part"
+    top = tmp_path / f".NCT00000001.fhir-r5.json.{dead_pid}.z9.part"
+    for p in (stale, live, top):
+        p.write_bytes(b"{")
+    assert remove_stale_parts(str(tmp_path)) == 2
+    assert not stale.exists() and not top.exists() and live.exists()

@@ -55,10 +55,12 @@ def settings_marker(out_dir: str, options: Options) -> float:
 def remove_stale_parts(out_dir: str) -> int:
     """Delete temporary ``.<name>.<pid>.*.part`` files left by runs that are gone (or by this one); return how many.
 
-    A part file of another live run (same folder, same time) is left alone.
+    Looks in ``out_dir`` and one level down (a format that writes a folder per study, e.g. ``<id>.sdtm/``). A part
+    file of another live run (same folder, same time) is left alone.
     """
     count = 0
-    for part in Path(out_dir).glob(".*.part"):
+    root = Path(out_dir)
+    for part in [*root.glob(".*.part"), *root.glob("*/.*.part")]:
         fields = part.name.rsplit(".", 3)  # ['.<name>', '<pid>', '<random>', 'part']
         pid = int(fields[1]) if len(fields) == 4 and fields[1].isdigit() else None
         if pid is not None and pid != os.getpid() and _alive(pid):
