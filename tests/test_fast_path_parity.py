@@ -14,7 +14,11 @@ import pytest
 from lxml import etree
 
 from trialexport import to_odm
+from trialexport.formats.base import Options
+from trialexport.formats.odm import FAMILY as odm_family
+from trialexport.formats.odm.mapping import v20, v132
 from trialexport.formats.odm.validation import validate_odm, validate_odm_parsed
+from trialexport.formats.odm.xmltree import Node, Tree, written
 from trialexport.xmlsafe import parse_xml
 
 SITES = 1200  # large enough for hundreds of Location-derived OIDs, small enough to stay a few seconds
@@ -96,3 +100,52 @@ def test_one_pass_oid_query_matches_parent_of_attribute(documents, version: str)
     new = etree.XPath("//*[@OID]")(root)
     assert len(new) > SITES // 2
     assert [id(e) for e in old] == [id(e) for e in new]
+
+
+# The converter resolves the OID references of its own output on the emitter's record of the attributes it wrote
+# (formats/odm/xmltree.written) instead of walking the parsed document; the parsed document is walked only when a
+# reference fails. Broken writers below must give the same findings as the full path on the bytes they wrote.
+class _BreakingTree(Tree):
+    """The serializers' emitter, writing one chosen attribute wrong (in a cached fragment too)."""
+
+    def __init__(self, ns: str, brk: str) -> None:
+        super().__init__(ns)
+        self.brk = brk
+        self.done = False
+        self.group: str | None = None
+
+    def _break(self, tag: str, attrs: dict[str, str | None]) -> dict[str, str | None]:
+        if tag == "ItemGroupDef" and self.group is None:
+            self.group = attrs["OID"]
+        if self.done:
+            return attrs
+        if self.brk == "dangling" and tag == "ItemRef":
+            attrs = {**attrs, "ItemOID": "IT.NOWHERE"}
+        elif self.brk == "duplicated" and tag == "ItemDef" and self.group:
+            attrs = {**attrs, "OID": self.group}
+        elif self.brk == "in-fragment" and tag == "CodeListRef":
+            attrs = {**attrs, "CodeListOID": "CL.NOWHERE"}
+        else:
+            return attrs
+        self.done = True
+        return attrs
+
+    def el(self, parent: Node, tag: str, attrs: dict[str, str | None] | None = None, text: str | None = None) -> Node:
+        return super().el(parent, tag, self._break(tag, attrs) if attrs else attrs, text)
+
+
+@pytest.mark.parametrize("version", ["1.3.2", "2.0"])
+@pytest.mark.parametrize("brk", ["dangling", "duplicated", "in-fragment", None])
+def test_emitted_record_path_same_findings(large_trial, version: str, brk: str | None, monkeypatch) -> None:
+    module = v132 if version == "1.3.2" else v20
+    monkeypatch.setattr(module, "T", _BreakingTree(module.NS, brk or ""))
+    built = odm_family.build(large_trial, version, Options())
+    data = odm_family.serialize(built.doc, version, Options())
+    assert written(built.doc.root, data) is not None and written(built.doc.root, bytes(bytearray(data))) is None
+    fast = _findings(odm_family.validate(built.doc, data, version, Options()))
+    full = _findings(validate_odm_parsed(parse_xml(data, source="broken.xml"), None, source="broken.xml"))
+    assert fast == full
+    if brk is None:
+        assert fast == []
+    else:
+        assert module.T.done and "ODM-OIDREF" in {f[0] for f in fast}

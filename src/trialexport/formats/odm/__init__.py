@@ -40,8 +40,10 @@ class OdmFamily:
 
     def validate(self, doc: Any, data: bytes, version: str, options: Options) -> list[Diagnostic]:
         from .validation import validate_odm
+        from .xmltree import written
 
-        return [d.located(record=doc.record) for d in validate_odm(data, version, emitted=True)]
+        found = validate_odm(data, version, emitted=True, written=written(doc.root, data))
+        return [d.located(record=doc.record) for d in found]
 
     def not_carried(self, version: str) -> dict[str, str]:
         from .document import reasons

@@ -14,8 +14,10 @@ and the item/group/study refs of an ODM 2.0 ``SourceItem`` that names another st
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
 
@@ -79,6 +81,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
 }
 _ID_REFS = frozenset({"ArchiveLocationID", "leafID"})  # ODM 2.0: point at Leaf/@ID
 _EXTERNAL = {("ODM", "PriorFileOID"), ("Include", "StudyOID"), ("Include", "MetaDataVersionOID")}
+H = TypeVar("H")  # what a reference check finding points at (a parsed element; nothing for emitted records)
 
 
 def _check_version(version: str) -> str:
@@ -259,18 +262,15 @@ def _schema_errors(tree: etree._ElementTree, version: str, source: str | None) -
 
 
 @cache
-def _referrers(version: str) -> tuple[dict[str, tuple[str, tuple[tuple[str, frozenset[str]], ...]]], frozenset[str]]:
-    """(Clark tag -> (local name, its checked ``oidref`` attributes sorted, each with its :data:`TARGETS` kinds),
-    Clark tags whose ``@OID`` is itself a reference, so defines nothing); built once per version."""
-    ns = NAMESPACES[version]
+def _referrers(version: str) -> tuple[dict[str, tuple[tuple[str, frozenset[str]], ...]], frozenset[str]]:
+    """(local name -> its checked ``oidref`` attributes sorted, each with its :data:`TARGETS` kinds; local names
+    whose ``@OID`` is itself a reference, so defines nothing); built once per version."""
     plan = {}
     own = set()
     for name, attrs in oidref_attributes(version).items():
-        tag = f"{{{ns}}}{name}"
         if "OID" in attrs:
-            own.add(tag)
-        checked = tuple((a, frozenset(TARGETS.get(a, ()))) for a in sorted(attrs) if (name, a) not in _EXTERNAL)
-        plan[tag] = (name, checked)
+            own.add(name)
+        plan[name] = tuple((a, frozenset(TARGETS.get(a, ()))) for a in sorted(attrs) if (name, a) not in _EXTERNAL)
     return plan, frozenset(own)
 
 
@@ -281,6 +281,56 @@ _LEAF_IDS = {v: etree.XPath("//o:Leaf/@ID", namespaces={"o": ns}, smart_strings=
 _SOURCE_EXTERNAL = ("StudyOID", "MetaDataVersionOID", "leafID")  # a SourceItem naming one of these points outside
 _SOURCE_SKIPPED = frozenset({"ItemOID", "ItemGroupOID", "StudyOID", "MetaDataVersionOID"})
 
+Getter = Callable[[str], "str | None"]
+
+
+def _problems(defined: Iterable[tuple[str, str]], leaf_ids: set[str], referrers: Iterable[tuple[H, str, Getter]],
+              version: str, metadata_here: bool) -> Iterator[tuple[H, str, str]]:
+    """``(referrer, attribute, problem)`` for each reference that resolves to nothing of the right kind.
+
+    ``defined``: ``(kind, OID)`` of every element in document order that defines an OID; ``referrers``: ``(handle,
+    local name, attribute getter)`` of every element whose local name has checked attributes, in document order.
+    The one rule both collectors (the parsed tree, the emitter's records) feed."""
+    plan, _ = _referrers(version)
+    # OID -> kind of its first definition; the few OIDs defined by more than one kind also get every kind in ``more``
+    by_oid: dict[str, str] = {}
+    more: dict[str, set[str]] = {}
+    for kind, oid in defined:
+        first = by_oid.setdefault(oid, kind)
+        if first != kind:
+            more.setdefault(oid, {first}).add(kind)
+    kinds_here = set(by_oid.values())
+    for handle, name, get in referrers:
+        external = name == "SourceItem" and any(get(a) for a in _SOURCE_EXTERNAL)
+        for attr, wanted in plan[name]:
+            value = get(attr)
+            if value is None:
+                continue
+            if attr in _ID_REFS:
+                if value in leaf_ids:
+                    continue
+                problem = f"{name}/@{attr}={value!r} matches no Leaf/@ID in the file"
+            else:
+                found = by_oid.get(value)
+                if found is not None and (not wanted or found in wanted):
+                    continue
+                if external and attr in _SOURCE_SKIPPED:
+                    continue
+                if found is None:
+                    if not metadata_here and wanted and wanted.isdisjoint(kinds_here):
+                        continue
+                    what = " or ".join(f"{w}/@OID" for w in TARGETS[attr]) if wanted else "@OID"
+                    problem = f"{name}/@{attr}={value!r} matches no {what} in the file"
+                else:
+                    kinds = more.get(value, {found})
+                    if not kinds.isdisjoint(wanted):
+                        continue
+                    problem = (
+                        f"{name}/@{attr}={value!r} must be the OID of: {' or '.join(TARGETS[attr])}; "
+                        f"it is the OID of: {', '.join(sorted(kinds))}"
+                    )
+            yield handle, attr, problem
+
 
 def _reference_errors(root: etree._Element, version: str, source: str | None, *, metadata_here: bool = True) -> list[
     Diagnostic
@@ -290,67 +340,38 @@ def _reference_errors(root: etree._Element, version: str, source: str | None, *,
     ns = "{" + NAMESPACES[version] + "}"
     cut = len(ns)  # "{ns}Name" -> "Name"
     plan, own = _referrers(version)
-    # OID -> kind of its first definition; the few OIDs defined by more than one kind also get every kind in ``more``
-    by_oid: dict[str, str] = {}
-    more: dict[str, set[str]] = {}
-    for el in _WITH_OID(root):
-        tag = el.tag
-        if tag.startswith(ns) and tag not in own:
-            oid = el.get("OID")
-            kind = tag[cut:]
-            first = by_oid.setdefault(oid, kind)
-            if first != kind:
-                more.setdefault(oid, {first}).add(kind)
-    leaf_ids = set(_LEAF_IDS[version](root))
-    kinds_here = set(by_oid.values())
-    found = []
-    for el in root.iter(*plan):
-        name, checked = plan[el.tag]
-        get = el.get
-        external = name == "SourceItem" and any(get(a) for a in _SOURCE_EXTERNAL)
-        for attr, wanted in checked:
-            value = get(attr)
-            if value is None:
-                continue
-            if attr in _ID_REFS:
-                if value in leaf_ids:
-                    continue
-                problem = f"{name}/@{attr}={value!r} matches no Leaf/@ID in the file"
-            else:
-                kind = by_oid.get(value)
-                if kind is not None and (not wanted or kind in wanted):
-                    continue
-                if external and attr in _SOURCE_SKIPPED:
-                    continue
-                if kind is None:
-                    if not metadata_here and wanted and wanted.isdisjoint(kinds_here):
-                        continue
-                    what = " or ".join(f"{w}/@OID" for w in TARGETS[attr]) if wanted else "@OID"
-                    problem = f"{name}/@{attr}={value!r} matches no {what} in the file"
-                else:
-                    kinds = more.get(value, {kind})
-                    if not kinds.isdisjoint(wanted):
-                        continue
-                    problem = (
-                        f"{name}/@{attr}={value!r} must be the OID of: {' or '.join(TARGETS[attr])}; "
-                        f"it is the OID of: {', '.join(sorted(kinds))}"
-                    )
-            found.append(
-                error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
-            )
-    return found
+    defined = ((el.tag[cut:], el.get("OID")) for el in _WITH_OID(root)
+               if el.tag.startswith(ns) and el.tag[cut:] not in own)
+    referrers = ((el, el.tag[cut:], el.get) for el in root.iter(*(ns + name for name in plan)))
+    return [error("ODM-OIDREF", problem, file=source, path=f"{_readable_path(el)}/@{attr}", line=el.sourceline)
+            for el, attr, problem in _problems(defined, set(_LEAF_IDS[version](root)), referrers, version,
+                                               metadata_here)]
 
 
-def validate_odm(xml: bytes, version: str | None = None, *, source: str | None = None, emitted: bool = False) -> list[
-    Diagnostic
-]:
+def _references_resolve(written: Sequence[tuple[str, Mapping[str, str | None]]], version: str) -> bool:
+    """Whether the references of a document as its emitter wrote it (``(local name, attributes)`` of each element
+    with attributes, in document order; ``None``: not written) all resolve: :func:`_reference_errors` on the parsed
+    document would find nothing. A prefixed name (another namespace) is not judged here (``False``)."""
+    plan, own = _referrers(version)
+    if any(":" in tag for tag, _ in written):
+        return False
+    defined = [(tag, oid) for tag, attrs in written if (oid := attrs.get("OID")) is not None and tag not in own]
+    leaf_ids = {i for tag, attrs in written if tag == "Leaf" and (i := attrs.get("ID")) is not None}
+    referrers = [(None, tag, attrs.get) for tag, attrs in written if tag in plan]
+    return next(_problems(defined, leaf_ids, referrers, version, True), None) is None
+
+
+def validate_odm(xml: bytes, version: str | None = None, *, source: str | None = None, emitted: bool = False,
+                 written: Sequence[tuple[str, Mapping[str, str | None]]] | None = None) -> list[Diagnostic]:
     """Validate ODM ``xml`` against the official XSD of ``version`` ("1.3.2"/"2.0"; ``None``: from the document).
 
     Returns ``XML-UNSAFE``/``XML-PARSE`` (document refused), ``ODM-VERSION`` (unknown version), ``ODM-XSD`` (one per
     schema error, with line and path) and ``ODM-OIDREF`` (dangling OID reference) diagnostics; empty when valid.
     ``source``: the file name the findings carry (``None``: none, e.g. an output not written yet, so the caller's
     file name fills in). ``emitted=True``: ``xml`` was just serialized by this tool (see
-    :func:`~trialexport.xmlsafe.parse_xml`).
+    :func:`~trialexport.xmlsafe.parse_xml`). ``written``: the emitter's record of ``xml`` (``(local name,
+    attributes)`` of each element with attributes, in document order; ``xml`` is its serialization): the OID
+    references are resolved on it, and the parsed document is walked only to locate findings when one fails.
     """
     if version is not None:
         _check_version(version)
@@ -362,7 +383,10 @@ def validate_odm(xml: bytes, version: str | None = None, *, source: str | None =
     version = version or _version_of(root)
     if version not in MAIN_XSD:
         return [_unknown_version(root, source)]
-    return _schema_errors(tree, version, source) + _reference_errors(root, version, source)
+    found = _schema_errors(tree, version, source)
+    if written is not None and _references_resolve(written, version):
+        return found
+    return found + _reference_errors(root, version, source)
 
 
 def validate_odm_parsed(tree: etree._ElementTree, version: str | None = None, *, source: str = "<bytes>") -> list[

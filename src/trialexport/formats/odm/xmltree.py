@@ -45,14 +45,20 @@ def _start_tag(indent: str, tag: str, attrs: dict[str, str | None]) -> str:
     return head
 
 
-class _Document:
-    """Text pieces written so far and the stack of open elements."""
+Written = list[tuple[str, dict[str, "str | None"]]]  # (tag, attributes) of each element with attributes, in order
 
-    __slots__ = ("open", "out")
+
+class _Document:
+    """Text pieces written so far, the stack of open elements, the elements' attributes as written (for checks
+    that need only those, e.g. OID references) and, once serialized, the document's bytes."""
+
+    __slots__ = ("data", "open", "out", "written")
 
     def __init__(self, out: list[str]) -> None:
         self.out = out
         self.open: list[Node] = []
+        self.written: Written = []
+        self.data: bytes | None = None
 
     def close_to(self, parent: Node | None) -> None:
         """Close the open elements above ``parent`` (all of them for ``None``)."""
@@ -80,12 +86,13 @@ class Tree:
 
     def __init__(self, ns: str) -> None:
         self.ns = ns
-        self._fragments: dict[tuple[Hashable, str], str] = {}
+        self._fragments: dict[tuple[Hashable, str], tuple[str, Written]] = {}
 
     def root(self, tag: str, attrs: dict[str, str | None]) -> Node:
         """Start a new document with its root element."""
         start = _start_tag("", tag, {"xmlns": self.ns, **attrs})
         doc = _Document(["<?xml version='1.0' encoding='UTF-8'?>\n", start])
+        doc.written.append((tag, attrs))
         root = Node(doc, tag, "", _BARE)
         doc.open.append(root)
         return root
@@ -106,7 +113,11 @@ class Tree:
         else:
             _prepare(parent, tag)
         indent = parent.indent + "  "
-        head = _start_tag(indent, tag, attrs) if attrs else indent + "<" + tag
+        if attrs:
+            head = _start_tag(indent, tag, attrs)
+            doc.written.append((tag, attrs))
+        else:
+            head = indent + "<" + tag
         if text is None:
             out.append(head)
             node = Node(doc, tag, indent, _BARE)
@@ -124,17 +135,19 @@ class Tree:
         reused verbatim for every parent at the same depth.
         """
         cache_key = (key, parent.indent)
-        text = self._fragments.get(cache_key)
-        if text is None:
+        found = self._fragments.get(cache_key)
+        if found is None:
             scratch = _Document([])
             holder = Node(scratch, parent.tag, parent.indent, _PARENT)
             scratch.open.append(holder)
             write(holder)
             scratch.close_to(holder)
-            text = self._fragments[cache_key] = "".join(scratch.out)
+            found = self._fragments[cache_key] = ("".join(scratch.out), scratch.written)
+        text, written = found
         if text:
             _prepare(parent, "fragment")
             parent.doc.out.append(text)
+            parent.doc.written.extend(written)
 
 
 def _prepare(parent: Node, tag: str) -> None:
@@ -153,4 +166,12 @@ def serialize(root: Node) -> bytes:
     """Close every open element; the document as deterministic bytes (UTF-8, pretty-printed, trailing newline)."""
     doc = root.doc
     doc.close_to(None)
-    return "".join(doc.out).encode("utf-8")
+    doc.data = "".join(doc.out).encode("utf-8")
+    return doc.data
+
+
+def written(root: Node, data: bytes) -> Written | None:
+    """The ``(tag, attributes)`` of each element of the document with attributes (``None`` values: not written), in
+    document order, if ``data`` is the very bytes :func:`serialize` returned for it; else ``None``."""
+    doc = root.doc
+    return doc.written if doc.data is data else None
