@@ -8,7 +8,7 @@ Rows run in table order; a parameter ending in ``?`` is a fallback (only when th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from trialexport.mapkit.pathexpr import Condition, condition_holds, iter_values, parse_condition
@@ -53,18 +53,21 @@ class TSRecord:
 
 
 @cache
-def ts_rows(version: str) -> tuple[TSRow, ...]:
-    """The TS rows carried by an ODM version (``versions`` column), in table order."""
+def _all_rows() -> tuple[TSRow, ...]:
     out = []
     for r in load_table("cdisc", "ts-parameters.csv"):
-        versions = tuple(r["versions"].split())
-        if version not in versions:
-            continue
         name, _, arg = r["transform"].partition(":")
         out.append(TSRow(r["tsparmcd"].rstrip("?"), r["tsparmcd"].endswith("?"), r["nci"], r["term"],
                          parse_source(r["source"]), parse_condition(r["when"]), name, arg, r["codes"],
-                         r["codelist_nci"], r["reference"], r["group"], versions))
+                         r["codelist_nci"], r["reference"], r["group"], tuple(r["versions"].split())))
     return tuple(out)
+
+
+@cache
+def ts_rows(version: str) -> tuple[TSRow, ...]:
+    """The TS rows carried by an ODM version (``versions`` column), in table order (one object per table row,
+    whatever the version: its values are computed once per study, :meth:`CdiscContext.once`)."""
+    return tuple(r for r in _all_rows() if version in r.versions)
 
 
 @cache
@@ -136,7 +139,7 @@ def ts_records(ctx: Ctx, version: str) -> list[TSRecord]:
     for row, fn, aggregate, leaves in _steps(version):
         if row.fallback and found.get(row.parmcd):
             continue
-        values = _values(ctx, row, fn, aggregate)
+        values = ctx.once(("ts", id(row)), partial(_values, ctx, row, fn, aggregate))
         if not values:
             continue
         have = found.setdefault(row.parmcd, [])
