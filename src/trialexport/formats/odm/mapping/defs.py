@@ -8,10 +8,11 @@ Alias with Context ``SDTM``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from trialexport.formats.odm.xmltree import Node, Tree
 
-from .spec import Alias, CodeListSpec, ItemSpec
+from .spec import Alias, CodeItem, CodeListSpec, ItemSpec
 from .tables import alias_context
 
 TextWriter = Callable[[Node, str, str], None]  # (parent, tag, text): a TranslatedText holder
@@ -61,7 +62,15 @@ def code_list(T: Tree, mdv: Node, cl: CodeListSpec, tt: TextWriter, aliases: Ali
 def _code_list(T: Tree, mdv: Node, cl: CodeListSpec, tt: TextWriter, aliases: AliasWriter) -> None:
     el = T.el(mdv, "CodeList", {"OID": cl.oid, "Name": cl.name, "DataType": cl.datatype})
     for n, item in enumerate(cl.items, 1):
-        ci = T.el(el, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
-        tt(ci, "Decode", item.decode)
-        aliases(ci, item.aliases)
+        if cl.static_items and not cl.static:  # (a static list is one fragment already)
+            key = ("CodeListItem", n, item.value, item.decode, tuple(item.aliases))
+            T.fragment(el, key, partial(_code_item, T, n=n, item=item, tt=tt, aliases=aliases))
+        else:
+            _code_item(T, el, n, item, tt, aliases)
     aliases(el, cl.aliases)
+
+
+def _code_item(T: Tree, cl: Node, n: int, item: CodeItem, tt: TextWriter, aliases: AliasWriter) -> None:
+    ci = T.el(cl, "CodeListItem", {"CodedValue": item.value, "OrderNumber": str(n)})
+    tt(ci, "Decode", item.decode)
+    aliases(ci, item.aliases)

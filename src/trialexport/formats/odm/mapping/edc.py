@@ -74,7 +74,8 @@ def codelist_spec(plan: Plan, oid: str, as_oid: str | None = None) -> CodeListSp
     row = setting("codelists", "oid", oid)
     aliases = [(alias_context("nci"), row["nci"])] if row["nci"] else []
     if "/" in row["items"] or row["items"].startswith("ct:"):
-        return CodeListSpec(as_oid or oid, row["name"], list(static_items(row["items"])), aliases, static=True)
+        return CodeListSpec(as_oid or oid, row["name"], list(static_items(row["items"])), aliases, static=True,
+                            static_items=True)
     items = [CodeItem(f.get("value") or plan.oid(row["items"], k), f["decode"], list(f.get("aliases", [])))
              for k, f in plan.items(row["items"])]
     return CodeListSpec(as_oid or oid, row["name"], items, aliases)

@@ -23,7 +23,8 @@ class CodeListSpec:
     items: list[CodeItem]
     aliases: list[Alias] = field(default_factory=list)
     datatype: str = "text"
-    static: bool = False
+    static: bool = False  # the whole element comes from the tables (written once per process)
+    static_items: bool = False  # each item comes from the tables (a per-item copy, a TS subset): written once each
 
     def key(self) -> tuple[object, ...]:
         """Everything the CodeList element is written from."""
