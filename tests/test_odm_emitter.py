@@ -5,7 +5,7 @@ tree (the reference serializer)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,10 @@ class LxmlTree:
         el = etree.SubElement(parent, f"{{{self.ns}}}{tag}", self._attrs(attrs))
         el.text = text
         return el
+
+    def empties(self, parent: etree._Element, tag: str, rows: Iterable[dict[str, str | None]]) -> None:
+        for attrs in rows:
+            self.el(parent, tag, attrs)
 
     def fragment(self, parent: etree._Element, key: Hashable, write: Callable[[etree._Element], None]) -> None:
         write(parent)
@@ -81,6 +85,8 @@ def _hostile_doc(t: Tree | LxmlTree, value: str) -> bytes:
     t.el(root, "Text", {XML_LANG: "en", "V": value}, value)
     nested = t.el(t.el(root, "Outer"), "Inner", {"X": value})
     t.el(nested, "Leaf", None, value)
+    t.empties(t.el(root, "Bare"), "None", [])  # no rows: <Bare/> stays childless
+    t.empties(root, "Many", [{"V": value}, {"W": None}, {}])
     t.fragment(root, ("hostile", value), lambda parent: t.el(t.el(parent, "Kept"), "K", {"V": value}, value))
     return serialize(root) if isinstance(t, Tree) else _lxml_bytes(root)
 

@@ -14,7 +14,7 @@ and ``ValueError`` for characters XML 1.0 forbids, as lxml raises.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 XML_LANG = "xml:lang"
 LANG = "en"
@@ -127,6 +127,21 @@ class Tree:
             text = _escape(text, _TEXT_ESCAPES)
         out.append(f"{head}>{text}</{tag}>\n")
         return Node(doc, tag, indent, _TEXT)
+
+    def empties(self, parent: Node, tag: str, rows: Iterable[dict[str, str | None]]) -> None:
+        """Childless ``tag`` children of ``parent``, one per attribute dict: what :meth:`el` writes for each, without
+        a handle on them (the cheap way to write hundreds of ItemData or Alias elements)."""
+        found = list(rows)
+        if not found:
+            return
+        _prepare(parent, tag)
+        doc = parent.doc
+        indent = parent.indent + "  "
+        out, written = doc.out, doc.written
+        for attrs in found:
+            out.append(_start_tag(indent, tag, attrs) + "/>\n")
+            if attrs:
+                written.append((tag, attrs))
 
     def fragment(self, parent: Node, key: Hashable, write: Callable[[Node], None]) -> None:
         """The children ``write(parent)`` adds, written once per process as text remembered under ``key``.

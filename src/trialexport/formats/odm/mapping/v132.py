@@ -30,8 +30,7 @@ def _tt(parent: Node, tag: str, text: str) -> None:
 
 
 def _aliases(parent: Node, aliases: list[Alias]) -> None:
-    for context, name in aliases:
-        T.el(parent, "Alias", {"Context": context, "Name": name})
+    T.empties(parent, "Alias", ({"Context": context, "Name": name} for context, name in aliases))
 
 
 def build(plan: Plan, spec: Spec) -> Node:
@@ -63,8 +62,7 @@ def build(plan: Plan, spec: Spec) -> Node:
         ref = T.el(root, "ReferenceData", {"StudyOID": study_oid, "MetaDataVersionOID": ts_oid})
         for k, row in enumerate(rows, 1):
             igd = T.el(ref, "ItemGroupData", {"ItemGroupOID": group.oid, "ItemGroupRepeatKey": str(k)})
-            for oid, value in row:
-                T.el(igd, "ItemData", {"ItemOID": oid, "Value": value})
+            T.empties(igd, "ItemData", ({"ItemOID": oid, "Value": value} for oid, value in row))
     return root
 
 

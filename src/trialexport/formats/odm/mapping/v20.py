@@ -55,9 +55,7 @@ def _codings_aliases(parent: Node, aliases: list[Alias]) -> None:
     for context, name in aliases:
         if context == nci:
             _cdisc(parent, name)
-    for context, name in aliases:
-        if context != nci:
-            T.el(parent, "Alias", {"Context": context, "Name": name})
+    T.empties(parent, "Alias", ({"Context": context, "Name": name} for context, name in aliases if context != nci))
 
 
 def build(plan: Plan, spec: Spec) -> Node:
@@ -123,8 +121,8 @@ def _protocol(plan: Plan, proto: Node, spec: Spec) -> None:
                     _cdisc(el, c["nci"], c["iecat"])
     for n, (oid, mandatory) in enumerate(_groups(plan, spec), 1):
         T.el(proto, "StudyEventGroupRef", {"StudyEventGroupOID": oid, "OrderNumber": str(n), "Mandatory": mandatory})
-    for _, alias in plan.items("ProtocolAlias"):  # registry fields with no element of their own (registry-fields.csv)
-        T.el(proto, "Alias", {"Context": alias["context"], "Name": alias["name"]})
+    # registry fields with no element of their own (registry-fields.csv)
+    T.empties(proto, "Alias", ({"Context": a["context"], "Name": a["name"]} for _, a in plan.items("ProtocolAlias")))
 
 
 def _summary(plan: Plan, proto: Node, records: list[TSRecord]) -> None:
