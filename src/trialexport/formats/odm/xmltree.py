@@ -1,9 +1,10 @@
 """Streaming XML text emitter shared by the ODM 1.3.2 and 2.0 serializers.
 
 The serializers add elements in document order (``Tree.el(parent, ...)``) and each element is written as text at
-once: no element objects are kept, only string pieces. Adding a child to ``parent`` closes every element opened
-after ``parent``; adding to an element that is already closed raises ``ValueError``, so a document either comes out
-exactly as the equivalent element tree would serialize or not at all.
+once: no element objects are kept, only string pieces and each element's ``(tag, attributes)`` as written
+(:func:`written`: the converter checks its output's OID references on them, not on a re-parsed tree). Adding a
+child to ``parent`` closes every element opened after ``parent``; adding to an element that is already closed raises
+``ValueError``, so a document either comes out exactly as the equivalent element tree would serialize or not at all.
 
 :func:`serialize` returns text byte-identical to ``lxml.etree.tostring(root, xml_declaration=True,
 encoding="UTF-8", pretty_print=True)`` of that tree: two-space indentation, ``<a/>`` for elements without text or
