@@ -70,27 +70,24 @@ def _suspect(node: Any) -> bool:
     are then made with their paths by :func:`project_rule_errors`."""
     scratch: list[Diagnostic] = []
     stack = [node]
+    push, pop = stack.append, stack.pop
     while stack:
-        item = stack.pop()
+        item = pop()
         if isinstance(item, dict):
-            for key in ("extension", "modifierExtension"):
-                exts = item.get(key)
-                for ext in exts if isinstance(exts, list) else ():
-                    if isinstance(ext, dict):
-                        _check_extension(ext, "", scratch)
-            if scratch:
+            if "extension" in item or "modifierExtension" in item:
+                for key in ("extension", "modifierExtension"):
+                    exts = item.get(key)
+                    for ext in exts if isinstance(exts, list) else ():
+                        if isinstance(ext, dict):
+                            _check_extension(ext, "", scratch)
+                if scratch:
+                    return True
+            item = item.values()
+        for value in item:  # the values of a dict, or the items of a list
+            if isinstance(value, (dict, list)):
+                push(value)
+            elif isinstance(value, str) and len(value) > MAX_STRING:
                 return True
-            for value in item.values():
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-                elif isinstance(value, str) and len(value) > MAX_STRING:
-                    return True
-        else:
-            for value in item:
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-                elif isinstance(value, str) and len(value) > MAX_STRING:
-                    return True
     return False
 
 
