@@ -155,43 +155,45 @@ class _Walk:
         self.required: list[Diagnostic] = []
         self.refs: list[tuple[str, str]] = []  # (pointer, reference)
         self.base = ""
-        self.stack: list[str] = []
+        self.stack: list[str | int] = []  # property names and indices down to the node visited
 
-    def pointer(self, *tail: str) -> str:
-        return self.base + "".join(f"/{t}" for t in (*self.stack, *tail))
+    def pointer(self, *tail: str | int) -> str:
+        """The JSON pointer of the node being visited, extended by ``tail`` (property names and indices)."""
+        return self.base + "".join(f"/{escape(t)}" for t in (*self.stack, *tail))
 
     def visit(self, node: JSON, plan: _Def) -> None:
-        shape = plan.shape(tuple(node))
+        keys = tuple(node)
+        shape = plan.shapes.get(keys) or plan.shape(keys)
         for elem, msg in shape.missing:
-            self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(escape(elem))))
+            self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(elem)))
         for prop, (codes, element, listing, is_ref, sub) in shape.ruled:
             value = node[prop]
             if sub is not None:
                 if isinstance(value, dict):
-                    self.stack.append(escape(prop))
+                    self.stack.append(prop)
                     self.visit(value, sub)
                     self.stack.pop()
                 elif isinstance(value, list):
-                    self.stack.append(escape(prop))
+                    self.stack.append(prop)
                     for i, item in enumerate(value):
                         if isinstance(item, dict):
-                            self.stack.append(str(i))
+                            self.stack.append(i)
                             self.visit(item, sub)
                             self.stack.pop()
                     self.stack.pop()
             elif is_ref:
                 if isinstance(value, str):
-                    self.refs.append((self.pointer(escape(prop)), value))
+                    self.refs.append((self.pointer(prop), value))
             elif codes is not None:
                 if isinstance(value, str):
                     if value not in codes:
-                        self._bad(value, element, listing, escape(prop))
+                        self._bad(value, element, listing, prop)
                 elif isinstance(value, list):
                     for i, v in enumerate(value):
                         if isinstance(v, str) and v not in codes:
-                            self._bad(v, element, listing, escape(prop), str(i))
+                            self._bad(v, element, listing, prop, str(i))
         for prop, msg in shape.choices:
-            self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(escape(prop))))
+            self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(prop)))
 
     def _bad(self, value: str, element: str, version: str, *tail: str) -> None:
         listing = _listing(version, element, load_bindings(version)["bindings"][element])
