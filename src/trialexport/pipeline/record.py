@@ -19,6 +19,7 @@ from trialexport.formats.base import Options, Output
 from trialexport.formats.registry import NAMES as _FORMAT_NAMES
 from trialexport.formats.registry import get as get_format
 from trialexport.mapkit.tables import load_table
+from trialexport.model import dumped_once
 from trialexport.readers import ReadResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -161,41 +162,42 @@ def convert_result(
     outcome.updated = res.trial.status.last_update_submitted_date if res.trial.status else None
     by_target: dict[tuple[str, str, str | None, str], list[str]] = {}  # one line per finding, naming its targets
     failed: list[str] = []
-    for target in targets:
-        try:
-            with _fewer_collections():
-                out: Output = get_format(target).write(res.trial, options)
-        except Exception as exc:  # a bug in a writer must not stop the batch; say so clearly
-            out = Output(b"", [error("MAP-CRASH", f"internal error while writing {target}: {exc!r}")])
-        diags = []
-        for d in out.diagnostics:
-            key = (d.severity, d.code, d.path, d.message)
-            if key in by_target:
-                by_target[key].append(target)
-                continue
-            by_target[key] = [target]
-            diags.append(d.located(file=res.file, record=res.record))
-        if out.coverage is not None:
-            cov = outcome.coverage[target] = out.coverage.to_dict()
-            cov["gaps"] = gaps = sorted(p for p, why in out.coverage.not_carried.items() if is_gap(p, why)
-                                        and not allowed(p, target, allow))
-            if strict and gaps:
-                diags.append(
-                    error(
-                        "MAP-NOT-CARRIED",
-                        f"--strict: {len(gaps)} populated field(s) not carried by {target} with no reason (a gap): "
-                        + ", ".join(gaps[:5]) + (", ..." if len(gaps) > 5 else "")
-                        + "; accept them with --allow-not-carried FILE",
-                        file=res.file,
-                        record=res.record,
+    with dumped_once(res.trial):
+        for target in targets:
+            try:
+                with _fewer_collections():
+                    out: Output = get_format(target).write(res.trial, options)
+            except Exception as exc:  # a bug in a writer must not stop the batch; say so clearly
+                out = Output(b"", [error("MAP-CRASH", f"internal error while writing {target}: {exc!r}")])
+            diags = []
+            for d in out.diagnostics:
+                key = (d.severity, d.code, d.path, d.message)
+                if key in by_target:
+                    by_target[key].append(target)
+                    continue
+                by_target[key] = [target]
+                diags.append(d.located(file=res.file, record=res.record))
+            if out.coverage is not None:
+                cov = outcome.coverage[target] = out.coverage.to_dict()
+                cov["gaps"] = gaps = sorted(p for p, why in out.coverage.not_carried.items() if is_gap(p, why)
+                                            and not allowed(p, target, allow))
+                if strict and gaps:
+                    diags.append(
+                        error(
+                            "MAP-NOT-CARRIED",
+                            f"--strict: {len(gaps)} populated field(s) not carried by {target} with no reason (a gap): "
+                            + ", ".join(gaps[:5]) + (", ..." if len(gaps) > 5 else "")
+                            + "; accept them with --allow-not-carried FILE",
+                            file=res.file,
+                            record=res.record,
+                        )
                     )
-                )
-        outcome.diagnostics.extend(diags)
-        if out.ok and not any(d.is_error for d in diags):
-            outputs[target] = out.data
-            outputs.update((f"{target}{PART}{k}", part) for k, part in enumerate(out.parts, start=2))
-        else:
-            failed.append(target)
+            outcome.diagnostics.extend(diags)
+            if out.ok and not any(d.is_error for d in diags):
+                outputs[target] = out.data
+                outputs.update((f"{target}{PART}{k}", part) for k, part in enumerate(out.parts, start=2))
+            else:
+                failed.append(target)
     if failed and outputs and not keep_partial:
         outcome.diagnostics.append(warning(
             "MAP-PARTIAL", f"no file written for this record: {', '.join(failed)} failed, and a record is all or "
@@ -209,3 +211,4 @@ def convert_result(
         for d in outcome.diagnostics
     ]
     return outcome, outputs
+

@@ -11,6 +11,9 @@ Per FHIR version one plan is built once: for each schema definition from which a
 elements, its choice elements, and per property the code check, reference check and sub-definition to descend into
 (read from the schema's ``$ref`` s). A resource is walked following the plan only, so properties that cannot lead to
 a rule are never visited, and the JSON pointer of a value is only built when a finding is reported.
+What an object's property names alone decide (required elements missing, a choice given in two types, which
+properties have a rule) is worked out once per definition and tuple of names (:class:`_Shape`): the hundreds of
+Locations of a study share one; their values are still checked one by one (tests/test_fhir_fast_path_parity.py).
 """
 
 from __future__ import annotations
@@ -46,13 +49,48 @@ def _listing(version: str, element: str, codes: list[str]) -> str:
 class _Def:
     """The plan of one schema definition (a resource, datatype or backbone element)."""
 
-    __slots__ = ("choices", "props", "required")
+    __slots__ = ("choices", "props", "required", "shapes")
 
     def __init__(self) -> None:
         self.required: list[tuple[str, str, frozenset[str]]] = []  # (element, element path, satisfying JSON names)
         self.choices: dict[str, tuple[str, str]] = {}  # JSON name (and its "_" form) -> (choice path, JSON name)
         # property -> (allowed codes or None, element path, FHIR version, is Reference.reference, sub-definition)
         self.props: dict[str, tuple[frozenset[str] | None, str, str, bool, _Def | None]] = {}
+        self.shapes: dict[tuple[str, ...], _Shape] = {}  # the structural verdict per tuple of property names
+
+    def shape(self, keys: tuple[str, ...]) -> _Shape:
+        """The structural verdict for an object with these property names (in this order), worked out once."""
+        found = self.shapes.get(keys)
+        if found is None:
+            found = _Shape(self, keys)
+            if len(self.shapes) < _MAX_SHAPES:
+                self.shapes[keys] = found
+        return found
+
+
+_MAX_SHAPES = 4096  # shapes remembered per definition (a hostile file with endless key sets is still checked)
+Rule = tuple[frozenset[str] | None, str, str, bool, "_Def | None"]
+
+
+class _Shape:
+    """What the property names of an object decide alone, whatever its values: the required elements missing
+    (``(element, message)``), the choice elements given in two types (``(property, message)``), and the properties
+    that have a rule (in the object's order). Objects of one shape (hundreds of Locations of a study) share it, and
+    only their values are checked one by one."""
+
+    __slots__ = ("choices", "missing", "ruled")
+
+    def __init__(self, plan: _Def, keys: tuple[str, ...]) -> None:
+        self.missing = [(elem, f"required element {path} (min 1) is missing") for elem, path, names in plan.required
+                        if names.isdisjoint(keys)]
+        chosen: dict[str, set[str]] = {}
+        for prop in keys:
+            if (choice := plan.choices.get(prop)) is not None:
+                chosen.setdefault(choice[0], set()).add(choice[1])
+        self.choices = [(sorted(given)[1], f"choice element {path} has one type, got {len(given)}: "
+                                           f"{', '.join(sorted(given))}")
+                        for path, given in chosen.items() if len(given) > 1]
+        self.ruled: list[tuple[str, Rule]] = [(prop, plan.props[prop]) for prop in keys if prop in plan.props]
 
 
 @cache
@@ -120,54 +158,45 @@ class _Walk:
         self.required: list[Diagnostic] = []
         self.refs: list[tuple[str, str]] = []  # (pointer, reference)
         self.base = ""
-        self.stack: list[str] = []
+        self.stack: list[str | int] = []  # property names and indices down to the node visited
 
-    def pointer(self, *tail: str) -> str:
-        return self.base + "".join(f"/{t}" for t in (*self.stack, *tail))
+    def pointer(self, *tail: str | int) -> str:
+        """The JSON pointer of the node being visited, extended by ``tail`` (property names and indices)."""
+        return self.base + "".join(f"/{escape(t)}" for t in (*self.stack, *tail))
 
     def visit(self, node: JSON, plan: _Def) -> None:
-        for elem, path, names in plan.required:
-            if names.isdisjoint(node):
-                msg = f"required element {path} (min 1) is missing"
-                self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(escape(elem))))
-        choices, props = plan.choices, plan.props
-        chosen: dict[str, set[str]] | None = None
-        for prop, value in node.items():
-            if choices and (choice := choices.get(prop)) is not None:
-                chosen = chosen or {}
-                chosen.setdefault(choice[0], set()).add(choice[1])
-            rule = props.get(prop)
-            if rule is None:
-                continue
-            codes, element, listing, is_ref, sub = rule
+        keys = tuple(node)
+        shape = plan.shapes.get(keys) or plan.shape(keys)
+        for elem, msg in shape.missing:
+            self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(elem)))
+        for prop, (codes, element, listing, is_ref, sub) in shape.ruled:
+            value = node[prop]
             if sub is not None:
                 if isinstance(value, dict):
-                    self.stack.append(escape(prop))
+                    self.stack.append(prop)
                     self.visit(value, sub)
                     self.stack.pop()
                 elif isinstance(value, list):
-                    self.stack.append(escape(prop))
+                    self.stack.append(prop)
                     for i, item in enumerate(value):
                         if isinstance(item, dict):
-                            self.stack.append(str(i))
+                            self.stack.append(i)
                             self.visit(item, sub)
                             self.stack.pop()
                     self.stack.pop()
             elif is_ref:
                 if isinstance(value, str):
-                    self.refs.append((self.pointer(escape(prop)), value))
+                    self.refs.append((self.pointer(prop), value))
             elif codes is not None:
                 if isinstance(value, str):
                     if value not in codes:
-                        self._bad(value, element, listing, escape(prop))
+                        self._bad(value, element, listing, prop)
                 elif isinstance(value, list):
                     for i, v in enumerate(value):
                         if isinstance(v, str) and v not in codes:
-                            self._bad(v, element, listing, escape(prop), str(i))
-        for path, given in (chosen or {}).items():
-            if len(given) > 1:
-                msg = f"choice element {path} has one type, got {len(given)}: {', '.join(sorted(given))}"
-                self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(escape(sorted(given)[1]))))
+                            self._bad(v, element, listing, prop, str(i))
+        for prop, msg in shape.choices:
+            self.required.append(error("FHIR-CHOICE", msg, path=self.pointer(prop)))
 
     def _bad(self, value: str, element: str, version: str, *tail: str) -> None:
         listing = _listing(version, element, load_bindings(version)["bindings"][element])

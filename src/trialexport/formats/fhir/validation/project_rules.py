@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -21,9 +22,25 @@ from .pieces import escape
 MAX_STRING = 1_048_576
 
 
+def _value_key(value_type: str) -> str:
+    """The JSON name of an extension's value of this type (``string`` -> ``valueString``)."""
+    return f"value{value_type[0].upper()}{value_type[1:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What the definition of one extension allows, in JSON names."""
+
+    name: str
+    value: str  # the one value[x] key of a simple extension ("" for a complex one)
+    parts: dict[str, str]  # complex: sub-extension url -> its one value[x] key
+
+
 @cache
-def _definitions() -> tuple[dict[str, tables.ExtensionDef], str]:
-    return tables.extension_by_url(), tables.package_info()["canonical"] + "/"
+def _definitions() -> tuple[dict[str, _Rule], str]:
+    rules = {url: _Rule(d.name, _value_key(d.value_type) if d.value_type else "",
+                        {p[0]: _value_key(p[1]) for p in d.parts}) for url, d in tables.extension_by_url().items()}
+    return rules, tables.package_info()["canonical"] + "/"
 
 
 def _value_keys(ext: dict[str, Any]) -> list[str]:
@@ -41,24 +58,22 @@ def _check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) ->
             found.append(error("FHIR-EXTENSION", f"extension {url!r} has no definition in the project's package",
                                path=path))
         return
-    if d.value_type:
-        want = f"value{d.value_type[0].upper()}{d.value_type[1:]}"
-        if _value_keys(ext) != [want] or "extension" in ext:
-            found.append(error("FHIR-EXTENSION", f"extension {d.name} takes {want} (its definition), got "
+    if d.value:
+        if _value_keys(ext) != [d.value] or "extension" in ext:
+            found.append(error("FHIR-EXTENSION", f"extension {d.name} takes {d.value} (its definition), got "
                                                  f"{', '.join(_value_keys(ext) + list(ext.keys() & {'extension'}))}",
                                path=path))  # fmt: skip
         return
-    parts = {p[0]: p[1] for p in d.parts}
     if _value_keys(ext):
         found.append(error("FHIR-EXTENSION", f"extension {d.name} is complex: no value[x] allowed", path=path))
     subs = ext.get("extension")
     for i, sub in enumerate(subs if isinstance(subs, list) else []):
         key = sub.get("url") if isinstance(sub, dict) else None
         where = f"{path}/extension/{i}"
-        if not isinstance(key, str) or key not in parts:
+        want = d.parts.get(key) if isinstance(key, str) else None
+        if want is None:
             found.append(error("FHIR-EXTENSION", f"extension {d.name} defines no part {key!r}", path=where))
             continue
-        want = f"value{parts[key][0].upper()}{parts[key][1:]}"
         if _value_keys(sub) != [want]:
             got = ", ".join(_value_keys(sub)) or "no value"
             message = f"part {key!r} of extension {d.name} takes {want} (its definition), got {got}"
@@ -70,27 +85,24 @@ def _suspect(node: Any) -> bool:
     are then made with their paths by :func:`project_rule_errors`."""
     scratch: list[Diagnostic] = []
     stack = [node]
+    push, pop = stack.append, stack.pop
     while stack:
-        item = stack.pop()
+        item = pop()
         if isinstance(item, dict):
-            for key in ("extension", "modifierExtension"):
-                exts = item.get(key)
-                for ext in exts if isinstance(exts, list) else ():
-                    if isinstance(ext, dict):
-                        _check_extension(ext, "", scratch)
-            if scratch:
+            if "extension" in item or "modifierExtension" in item:
+                for key in ("extension", "modifierExtension"):
+                    exts = item.get(key)
+                    for ext in exts if isinstance(exts, list) else ():
+                        if isinstance(ext, dict):
+                            _check_extension(ext, "", scratch)
+                if scratch:
+                    return True
+            item = item.values()
+        for value in item:  # the values of a dict, or the items of a list
+            if isinstance(value, (dict, list)):
+                push(value)
+            elif isinstance(value, str) and len(value) > MAX_STRING:
                 return True
-            for value in item.values():
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-                elif isinstance(value, str) and len(value) > MAX_STRING:
-                    return True
-        else:
-            for value in item:
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
-                elif isinstance(value, str) and len(value) > MAX_STRING:
-                    return True
     return False
 
 
