@@ -159,3 +159,22 @@ def test_the_cli_starts_without_dask():
     code = ("import sys; from click.testing import CliRunner; from trialexport.cli import main; "
             "CliRunner().invoke(main, ['convert', '--help']); print(sorted(m for m in sys.modules if 'dask' in m))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
+    """A task that fails on the cluster (an exception, or ``KilledWorker`` when its worker dies more often than the
+    scheduler retries) fails the records of its batch (here 16 and -1); the others keep their results, in order."""
+    import math
+
+    from dask.distributed import Client
+
+    from trialexport.pipeline.dask_run import DaskWorkers
+    from trialexport.pipeline.workers import WorkerDied
+
+    with Client(scheduler) as client:
+        pool = DaskWorkers(client, batch=2)
+        results = list(pool.imap(math.sqrt, [4, 9, 16, -1, 25, 36, 49]))
+        pool.close()
+    assert results[:2] == [2.0, 3.0] and results[4:] == [5.0, 6.0, 7.0]
+    assert all(isinstance(r, WorkerDied) for r in results[2:4]) and [r.item for r in results[2:4]] == [16, -1]
+    assert "math domain error" in str(results[3])
