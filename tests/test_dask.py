@@ -163,7 +163,8 @@ def test_the_cli_starts_without_dask():
 
 def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
     """A task that fails on the cluster (an exception, or ``KilledWorker`` when its worker dies more often than the
-    scheduler retries) fails the records of its batch (here 16 and -1); the others keep their results, in order."""
+    scheduler retries) fails the records of its batch (tasks of 1, 1, 1, 1, then 2 records on two one-thread workers:
+    36 and -1 share one); the others keep their results, in order."""
     import math
 
     from dask.distributed import Client
@@ -173,8 +174,8 @@ def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
 
     with Client(scheduler) as client:
         pool = DaskWorkers(client, batch=2)
-        results = list(pool.imap(math.sqrt, [4, 9, 16, -1, 25, 36, 49]))
+        results = list(pool.imap(math.sqrt, [4, 9, 16, 25, 36, -1, 49, 64]))
         pool.close()
-    assert results[:2] == [2.0, 3.0] and results[4:] == [5.0, 6.0, 7.0]
-    assert all(isinstance(r, WorkerDied) for r in results[2:4]) and [r.item for r in results[2:4]] == [16, -1]
-    assert "math domain error" in str(results[3])
+    assert results[:4] == [2.0, 3.0, 4.0, 5.0] and results[6:] == [7.0, 8.0]
+    assert all(isinstance(r, WorkerDied) for r in results[4:6]) and [r.item for r in results[4:6]] == [36, -1]
+    assert "math domain error" in str(results[5])

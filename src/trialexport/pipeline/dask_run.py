@@ -41,7 +41,8 @@ from trialexport.formats.base import Options
 
 from .record import RecordOutcome, output_name
 
-BATCH = 8  # records per Dask task: amortises the scheduler's per-task cost (~1 ms) over ~100 ms of work
+BATCH = 16  # records per Dask task (at most): the client's cost per task (~7 ms) over ~16 x 25 ms of work
+REFRESH = 64  # tasks submitted between two questions to the scheduler about the cluster's size
 CONNECT_TIMEOUT = float(os.environ.get("TRIALEXPORT_DASK_TIMEOUT", "10"))  # seconds to reach a scheduler
 INSTALL_HINT = "pip install 'trialexport[dask]'"
 
@@ -63,11 +64,20 @@ class DaskWorkers:
         self.client = client
         self.batch = batch
         self._futures: list[Any] = []
+        self._submitted = 0
+        self._window = 2
 
     def _in_flight(self) -> int:
-        """Tasks to keep queued: two per worker thread, so no worker waits for the client."""
-        threads = sum(self.client.nthreads().values()) or 1
-        return 2 * threads
+        """Tasks to keep queued: two per worker thread, so no worker waits for the client (asked of the scheduler
+        once per :data:`REFRESH` tasks, so workers joining a running conversion get work)."""
+        if self._submitted % REFRESH == 0:
+            self._window = 2 * (sum(self.client.nthreads().values()) or 1)
+        return self._window
+
+    def _size(self) -> int:
+        """Records in the next task: 1, 2, 4, ... up to ``batch``, doubling after each round of tasks in flight, so a
+        small input still spreads over every worker and a large one costs few tasks."""
+        return min(self.batch, 1 << min(self._submitted // max(self._window, 1), 16))
 
     def imap(self, func: Callable[[Any], Any], items: Iterable[Any], window: int = 0) -> Iterator[Any]:
         """``func(item)`` for each item, in input order; a :class:`.workers.WorkerDied` in place of the result of an
@@ -80,12 +90,13 @@ class DaskWorkers:
         exhausted = False
         while True:
             while not exhausted and len(pending) < self._in_flight():
-                chunk = [item for _, item in zip(range(self.batch), source, strict=False)]
+                chunk = [item for _, item in zip(range(self._size()), source, strict=False)]
                 if not chunk:
                     exhausted = True
                     break
                 future = self.client.submit(_run_batch, func, chunk, pure=False)
                 self._futures.append(future)
+                self._submitted += 1
                 pending.append((chunk, future))
             if not pending:
                 return
