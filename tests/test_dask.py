@@ -179,3 +179,17 @@ def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
     assert results[:4] == [2.0, 3.0, 4.0, 5.0] and results[6:] == [7.0, 8.0]
     assert all(isinstance(r, WorkerDied) for r in results[4:6]) and [r.item for r in results[4:6]] == [36, -1]
     assert "math domain error" in str(results[5])
+
+
+def test_the_python_api_recipe(scheduler, inputs, reference, tmp_path):
+    """``convert_on_dask`` with one's own client: the documented recipe, outcomes in input order."""
+    from dask.distributed import Client
+
+    from trialexport.formats.base import Options
+    from trialexport.pipeline.dask_run import convert_on_dask
+
+    with Client(scheduler) as client:
+        outcomes = list(convert_on_dask(client, [str(inputs["zip"])], ["fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0"],
+                                        str(tmp_path), Options(), resume=True))
+    assert [o.study_id for o in outcomes] == [p.stem for p in RECORDS] and all(o.ok for o in outcomes)
+    assert _files(tmp_path) == reference
