@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     exe = Path(sys.executable).parent / "trialexport"
     mix = draw_mix(load_corpus(), args.studies, args.seed)
     with tempfile.TemporaryDirectory() as tmp, \
-            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         src = Path(tmp, "mix.ndjson")
         src.write_bytes(b"\n".join(mix) + b"\n")

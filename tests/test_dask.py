@@ -21,7 +21,7 @@ def scheduler():
     """One LocalCluster (2 worker processes, 1 thread each) for the module; its scheduler's address."""
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -144,6 +144,12 @@ def test_usage_errors_are_one_line(scheduler, inputs, tmp_path, monkeypatch):
     assert unreachable.returncode == 2
     assert "Error: --dask tcp://127.0.0.1:9: cannot reach the Dask scheduler" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as idle:
+        workerless = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "w", "--dask",
+                         idle.scheduler_address)
+    assert workerless.returncode == 2 and "the Dask scheduler has no worker" in workerless.stderr
     stdout = cli("convert", inputs["folder"], "--to", "fhir-r4", "--dask", scheduler)
     assert stdout.returncode == 2 and "--dask needs an output folder" in stdout.stderr
     bad = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "b", "--dask", "local:many")

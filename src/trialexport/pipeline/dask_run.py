@@ -123,7 +123,8 @@ def connect(address: str) -> Iterator[Any]:
     """A ``dask.distributed`` client for ``address``: ``tcp://host:8786`` (a running scheduler), ``local`` or
     ``local:N`` (a LocalCluster of N one-thread worker processes started here; default: one per core).
 
-    Raises :class:`DaskUnavailable` (one line) when dask is not installed or the scheduler cannot be reached.
+    Raises :class:`DaskUnavailable` (one line) when dask is not installed, the scheduler cannot be reached or has no
+    worker within :data:`CONNECT_TIMEOUT` seconds.
     """
     try:
         from dask.distributed import Client, LocalCluster
@@ -134,7 +135,7 @@ def connect(address: str) -> Iterator[Any]:
         if count and not (count.isdigit() and int(count) > 0):
             raise DaskUnavailable(f"--dask {address}: expected local or local:N with N a number of workers")
         workers = int(count) if count else os.cpu_count() or 1
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,\
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,\
                 Client(cluster) as client:
             yield client
         return
@@ -143,6 +144,11 @@ def connect(address: str) -> Iterator[Any]:
     except (OSError, TimeoutError, ValueError) as exc:
         raise DaskUnavailable(f"--dask {address}: cannot reach the Dask scheduler: {exc}") from None
     with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise DaskUnavailable(f"--dask {address}: the Dask scheduler has no worker ({exc}); start some with "
+                                  f"`dask worker {address}`") from None
         yield client
 
 
