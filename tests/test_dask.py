@@ -63,8 +63,9 @@ def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
 @pytest.mark.parametrize("kind", ["folder", "zip", "ndjson"])
 def test_outputs_are_byte_identical_to_the_normal_path(kind, scheduler, inputs, reference, tmp_path):
     out = tmp_path / "out"
-    run = cli("convert", inputs[kind], "--to", TARGETS, "-o", out, "--dask", scheduler)
+    run = cli("convert", inputs[kind], "--to", TARGETS, "-o", out, "--dask", scheduler, "--jobs", "1")
     assert run.returncode == 0, run.stderr
+    assert "warning: --jobs has no effect with --dask" in run.stderr
     assert f"{len(RECORDS)} of {len(RECORDS)} record(s) converted" in run.stderr
     assert len(reference) == 4 * len(RECORDS)  # fhir-r5, fhir-r4, odm-1.3.2, odm-2.0 per study
     assert _files(out) == reference

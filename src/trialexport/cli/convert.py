@@ -135,6 +135,9 @@ def convert(
         raise click.UsageError("several formats cannot share stdout: use -o DIR, or one --to with -o -")
     if dask_address and out == "-":
         raise click.UsageError("--dask needs an output folder (-o DIR) that the Dask workers share")
+    jobs_given = click.get_current_context().get_parameter_source("jobs") == click.core.ParameterSource.COMMANDLINE
+    if dask_address and jobs_given:
+        click.echo("warning: --jobs has no effect with --dask: the cluster's workers convert", err=True)
     if resume and out == "-":
         raise click.UsageError("--resume needs an output folder (-o DIR): there is nothing to resume on stdout")
     _warn_unused(targets, model_format, bundle_type)

@@ -6,7 +6,7 @@ The same pipeline as ``convert --jobs N`` (:func:`.batch.convert_paths`), with t
 
 * the client (the machine running ``convert``) splits the inputs (a folder of JSON, the registry's bulk zip,
   NDJSON) into records, undecoded where the container allows (zip members, NDJSON lines), and sends them in
-  batches of :data:`BATCH` records as Dask tasks (``client.submit``), a bounded number in flight;
+  tasks of up to :data:`BATCH` records (``client.submit``), two per worker thread in flight;
 * a worker decodes, maps and validates each record and **writes** every valid output under a temporary name
   beside its final name (:func:`trialexport.atomic.stage`): the output folder must be a path every worker and the
   client see (a shared filesystem). The bytes never travel back through the scheduler, only the outcomes;
@@ -15,7 +15,10 @@ The same pipeline as ``convert --jobs N`` (:func:`.batch.convert_paths`), with t
 * ``--resume`` applies :mod:`.resume`'s rule on the workers: a record whose outputs exist and are newer than its
   input, the tool and the settings marker is not converted again. Temporary files of a killed run are removed.
 
-Python API recipe (own cluster, own client)::
+Why the client renames rather than the workers: it keeps one rule for a study id seen twice (the newer copy wins) and
+the same bytes as ``--jobs``; a rename is one metadata operation, the writing of the bytes is on the workers.
+
+Python API recipe (own cluster, own client; with a ``LocalCluster``, under ``if __name__ == "__main__":``)::
 
     from dask.distributed import Client
     from trialexport.formats.base import Options
@@ -48,7 +51,7 @@ INSTALL_HINT = "pip install 'trialexport[dask]'"
 
 
 class DaskUnavailable(Exception):
-    """``--dask`` cannot run: dask is not installed, or the scheduler cannot be reached (a one-line message)."""
+    """``--dask`` cannot run: dask is not installed, the scheduler cannot be reached or has no worker (one line)."""
 
 
 def _run_batch(func: Callable[[Any], Any], items: list[Any]) -> list[Any]:
