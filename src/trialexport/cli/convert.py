@@ -58,6 +58,10 @@ from .output import Progress, Terminated, terminate_as_interrupt
 @click.option("--resume", is_flag=True,
               help="Skip studies whose outputs in -o DIR are already current (newer than the input and the tool); "
                    "use it to finish an interrupted run.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Convert on a Dask cluster instead of local processes: tcp://HOST:8786 (a running scheduler; its "
+                   "workers need trialexport[dask] installed and must see -o DIR, a shared folder) or local[:N] (start "
+                   "N worker processes here). Same outputs, report and exit codes; works with --resume.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
 @remote_options
@@ -75,6 +79,7 @@ def convert(
     report_format: str,
     jobs: int | None,
     resume: bool,
+    dask_address: str | None,
     quiet: bool,
     verbose: bool,
     allow_file: str | None,
@@ -107,6 +112,7 @@ def convert(
       trialexport convert tests/data/ctgov-v2/ --to fhir -o out/
       trialexport convert tests/data/ctgov-v2/*.json --to fhir-r5,odm-1.3.2 -o out/
       trialexport convert ctg-studies.json.zip --to all -o out/ --jobs 2 --resume --report report.json
+      trialexport convert ctg-studies.json.zip --to all -o /shared/out --dask tcp://scheduler:8786 --resume
       cat study.json | trialexport convert - --to model --model-format yaml
     """
     from trialexport.formats.base import Options
@@ -127,6 +133,11 @@ def convert(
     targets = targets_from(to)
     if out == "-" and len(targets) > 1:
         raise click.UsageError("several formats cannot share stdout: use -o DIR, or one --to with -o -")
+    if dask_address and out == "-":
+        raise click.UsageError("--dask needs an output folder (-o DIR) that the Dask workers share")
+    jobs_given = click.get_current_context().get_parameter_source("jobs") == click.core.ParameterSource.COMMANDLINE
+    if dask_address and jobs_given:
+        click.echo("warning: --jobs has no effect with --dask: the cluster's workers convert", err=True)
     if resume and out == "-":
         raise click.UsageError("--resume needs an output folder (-o DIR): there is nothing to resume on stdout")
     _warn_unused(targets, model_format, bundle_type)
@@ -159,9 +170,10 @@ def convert(
     outcomes = []
     terminate_as_interrupt()
     report_stream = sys.stdout if out != "-" else sys.stderr
+    pool = _dask_pool(dask_address) if dask_address else None
     running = convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict, stdout=sys.stdout.buffer,
                             jobs=jobs or os.cpu_count() or 1, resume=resume, keep_partial=keep_partial, allow=allow,
-                            full_coverage=bool(report_path) or report_format == "json")
+                            full_coverage=bool(report_path) or report_format == "json", pool=pool)
     try:
         for outcome in running:
             progress.tick()
@@ -231,6 +243,17 @@ def _fetch_remote(inputs: tuple[str, ...], api_url: str | None, cache_dir: str |
     failed = {raw for raw, _ in failures}
     local = tuple(next(fetched) if i in remote else i for i in inputs if i not in failed)
     return local, len(failures)
+
+
+def _dask_pool(address: str) -> object:
+    """Workers of the Dask cluster at ``address`` (closed with the command), or a usage error in one line."""
+    from trialexport.pipeline.dask_run import DaskUnavailable, DaskWorkers, connect
+
+    try:
+        client = click.get_current_context().with_resource(connect(address))
+    except DaskUnavailable as exc:
+        raise click.UsageError(str(exc)) from None
+    return DaskWorkers(client)
 
 
 def _warn_unused(targets: list[str], model_format: str, bundle_type: str) -> None:

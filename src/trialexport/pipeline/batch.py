@@ -174,6 +174,7 @@ def convert_paths(
     keep_partial: bool = False,
     allow: tuple[str, ...] = (),
     full_coverage: bool = True,
+    pool: Any = None,
 ) -> Generator[RecordOutcome, None, None]:
     """Convert every record of every input; yield one outcome per record, in input order.
 
@@ -187,7 +188,9 @@ def convert_paths(
     unless ``keep_partial``. Folders in ``inputs`` are read recursively (:func:`expand_inputs`). With ``resume``, a
     record whose outputs all exist and are newer than its input and than the tool's code/tables is skipped (atomic
     writes guarantee an existing output is complete). ``full_coverage=False``: outcomes leave out the list of
-    mapped fields (what a report shows; the summary needs only the fields not carried).
+    mapped fields (what a report shows; the summary needs only the fields not carried). ``pool``: workers other
+    than local processes, with the interface of :class:`.workers.Workers` (``jobs`` is then ignored; e.g. a Dask
+    cluster, :class:`.dask_run.DaskWorkers`); it must stage outputs in ``out_dir`` as local workers do.
     """
     from trialexport.atomic import commit, discard
 
@@ -203,7 +206,8 @@ def convert_paths(
                  os.getpid(), full_coverage)
     work: Iterator[Any] = _jobs_for(expand_inputs(inputs), fmt, plan)
     sink = None if to_files else StdoutSink(stdout, targets, options)
-    pool = None
+    if pool is not None:
+        jobs = 1
     if jobs > 1:  # worth workers only if there are at least two records: peek (the input stays streamed)
         from itertools import chain, islice
 
@@ -216,6 +220,8 @@ def convert_paths(
         warm_up(targets, options)  # forked workers inherit the loaded schemas, tables and compiled validators
         pool = Workers(jobs)
         batches: Iterator[list[Converted]] = _unless_died(pool.imap(_work, work, 16 * jobs))
+    elif pool is not None:
+        batches = _unless_died(pool.imap(_work, work, 0))
     else:
         batches = map(_work, work)
     try:

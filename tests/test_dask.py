@@ -1,0 +1,202 @@
+"""``convert --dask`` (issue 17 item 6) on a real ``dask.distributed`` LocalCluster of two worker processes: outputs
+byte-identical to the normal path for a folder, a bulk zip and NDJSON; a bad record fails alone; re-runs resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, cli
+
+TARGETS = "all"
+RECORDS = CORPUS[:8]  # every kind of study the corpus starts with; ~0.5 s of work per run on two workers
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """One LocalCluster (2 worker processes, 1 thread each) for the module; its scheduler's address."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """The same records as a folder of study JSON, a bulk zip (members as the registry's download names them) and
+    NDJSON."""
+    root = tmp_path_factory.mktemp("dask-inputs")
+    folder = root / "studies"
+    folder.mkdir()
+    for path in RECORDS:
+        (folder / path.name).write_bytes(path.read_bytes())
+    with zipfile.ZipFile(root / "ctg-studies.json.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in RECORDS:
+            zf.writestr(path.name, path.read_bytes())
+    (root / "studies.ndjson").write_bytes(b"".join(json.dumps(json.loads(p.read_bytes())).encode() + b"\n"
+                                                   for p in RECORDS))
+    return {"folder": folder, "zip": root / "ctg-studies.json.zip", "ndjson": root / "studies.ndjson"}
+
+
+@pytest.fixture(scope="module")
+def reference(inputs, tmp_path_factory):
+    """What the normal path (one process) writes for the folder: file name -> bytes."""
+    out = tmp_path_factory.mktemp("dask-reference")
+    run = cli("convert", inputs["folder"], "--to", TARGETS, "-o", out, "-q")
+    assert run.returncode == 0, run.stderr
+    return _files(out)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+            and not p.name.startswith(".")}
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+@pytest.mark.parametrize("kind", ["folder", "zip", "ndjson"])
+def test_outputs_are_byte_identical_to_the_normal_path(kind, scheduler, inputs, reference, tmp_path):
+    out = tmp_path / "out"
+    run = cli("convert", inputs[kind], "--to", TARGETS, "-o", out, "--dask", scheduler, "--jobs", "1")
+    assert run.returncode == 0, run.stderr
+    assert "warning: --jobs has no effect with --dask" in run.stderr
+    assert f"{len(RECORDS)} of {len(RECORDS)} record(s) converted" in run.stderr
+    assert len(reference) == 4 * len(RECORDS)  # fhir-r5, fhir-r4, odm-1.3.2, odm-2.0 per study
+    assert _files(out) == reference
+    assert not list(out.glob(".*.part"))
+
+
+def test_a_bad_record_fails_alone(scheduler, inputs, reference, tmp_path):
+    lines = inputs["ndjson"].read_bytes().splitlines(keepends=True)
+    broken = json.loads(lines[2])
+    del broken["protocolSection"]["identificationModule"]["nctId"]
+    del broken["protocolSection"]["identificationModule"]["orgStudyIdInfo"]
+    src = tmp_path / "mixed.ndjson"
+    src.write_bytes(b"".join([*lines[:2], json.dumps(broken).encode() + b"\n", b'{"protocolSection": \n',
+                              *lines[3:]]))
+    out = tmp_path / "out"
+    run = cli("convert", src, "--to", TARGETS, "-o", out, "--dask", scheduler)
+    assert run.returncode == 1
+    assert "line 3" in run.stderr and "READ-NO-ID" in run.stderr  # file, record and what was expected
+    assert "line 4" in run.stderr and "READ-JSON" in run.stderr
+    assert f"{len(RECORDS) - 1} of {len(RECORDS) + 1} record(s) converted, 2 failed" in run.stderr
+    missing = RECORDS[2].stem
+    assert _files(out) == {name: data for name, data in reference.items() if not name.startswith(missing)}
+
+
+def test_a_rerun_resumes_and_an_interrupted_run_completes(scheduler, inputs, reference, tmp_path):
+    out = tmp_path / "out"
+    args = ("convert", inputs["zip"], "--to", TARGETS, "-o", out, "--dask", scheduler, "--resume")
+    assert cli(*args).returncode == 0
+    before = _stamps(out)
+    again = cli(*args)
+    assert again.returncode == 0
+    assert f"({len(RECORDS)} already current, skipped)" in again.stderr
+    assert _stamps(out) == before  # nothing rewritten: same inode, same modification time
+
+    # an interrupted run: some outputs never written, a temporary file of a process that is gone
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    lost = sorted(before)[:5]
+    for name in lost:
+        (out / name).unlink()
+    part = out / f".{lost[0]}.{gone}.x1y2.part"
+    part.write_bytes(b'{"resourceType": "Bund')
+    finish = cli(*args)
+    assert finish.returncode == 0, finish.stderr
+    redone = {name.split(".")[0] for name in lost}
+    assert f"({len(RECORDS) - len(redone)} already current, skipped)" in finish.stderr
+    assert not part.exists()
+    assert _files(out) == reference
+    after = _stamps(out)
+    assert {n: s for n, s in after.items() if n.split(".")[0] not in redone} == \
+        {n: s for n, s in before.items() if n.split(".")[0] not in redone}
+
+
+def test_the_per_record_function_in_a_dask_bag(scheduler, inputs, reference):
+    """The documented recipe for one's own pipeline: NDJSON lines as a dask.bag, converted by the pure function."""
+    import dask.bag as db
+    from dask.distributed import Client
+
+    from trialexport.cli.output import targets_from
+    from trialexport.formats.base import Options
+    from trialexport.pipeline.dask_run import convert_record
+
+    targets = targets_from(["all"])
+    lines = inputs["ndjson"].read_bytes().splitlines()
+    with Client(scheduler):
+        results = db.from_sequence(lines, npartitions=2).map(convert_record, "studies.ndjson", targets,
+                                                             Options()).flatten().compute()
+    assert [r["study_id"] for r in results] == [p.stem for p in RECORDS] and all(r["ok"] for r in results)
+    assert {name: data for r in results for name, data in r["outputs"].items()} == reference
+
+
+def test_usage_errors_are_one_line(scheduler, inputs, tmp_path, monkeypatch):
+    from trialexport.pipeline import dask_run
+
+    monkeypatch.setattr(dask_run, "CONNECT_TIMEOUT", 1.0)
+    unreachable = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "a", "--dask", "tcp://127.0.0.1:9")
+    assert unreachable.returncode == 2
+    assert "Error: --dask tcp://127.0.0.1:9: cannot reach the Dask scheduler" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as idle:
+        workerless = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "w", "--dask",
+                         idle.scheduler_address)
+    assert workerless.returncode == 2 and "the Dask scheduler has no worker" in workerless.stderr
+    stdout = cli("convert", inputs["folder"], "--to", "fhir-r4", "--dask", scheduler)
+    assert stdout.returncode == 2 and "--dask needs an output folder" in stdout.stderr
+    bad = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "b", "--dask", "local:many")
+    assert bad.returncode == 2 and "expected local or local:N" in bad.stderr
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if the extra were not installed
+    missing = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "c", "--dask", scheduler)
+    assert missing.returncode == 2
+    assert "--dask needs the optional extra: pip install 'trialexport[dask]'" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_the_cli_starts_without_dask():
+    code = ("import sys; from click.testing import CliRunner; from trialexport.cli import main; "
+            "CliRunner().invoke(main, ['convert', '--help']); print(sorted(m for m in sys.modules if 'dask' in m))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
+    """A task that fails on the cluster (an exception, or ``KilledWorker`` when its worker dies more often than the
+    scheduler retries) fails the records of its batch (tasks of 1, 1, 1, 1, then 2 records on two one-thread workers:
+    36 and -1 share one); the others keep their results, in order."""
+    import math
+
+    from dask.distributed import Client
+
+    from trialexport.pipeline.dask_run import DaskWorkers
+    from trialexport.pipeline.workers import WorkerDied
+
+    with Client(scheduler) as client:
+        pool = DaskWorkers(client, batch=2)
+        results = list(pool.imap(math.sqrt, [4, 9, 16, 25, 36, -1, 49, 64]))
+        pool.close()
+    assert results[:4] == [2.0, 3.0, 4.0, 5.0] and results[6:] == [7.0, 8.0]
+    assert all(isinstance(r, WorkerDied) for r in results[4:6]) and [r.item for r in results[4:6]] == [36, -1]
+    assert "math domain error" in str(results[5])
+
+
+def test_the_python_api_recipe(scheduler, inputs, reference, tmp_path):
+    """``convert_on_dask`` with one's own client: the documented recipe, outcomes in input order."""
+    from dask.distributed import Client
+
+    from trialexport.formats.base import Options
+    from trialexport.pipeline.dask_run import convert_on_dask
+
+    with Client(scheduler) as client:
+        outcomes = list(convert_on_dask(client, [str(inputs["zip"])], ["fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0"],
+                                        str(tmp_path), Options(), resume=True))
+    assert [o.study_id for o in outcomes] == [p.stem for p in RECORDS] and all(o.ok for o in outcomes)
+    assert _files(tmp_path) == reference
