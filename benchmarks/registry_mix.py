@@ -240,7 +240,7 @@ def mitre_table(mix: list[bytes], repeat: int) -> None:
     print(f"\n## fhir-r4 vs MITRE's converter: the same {len(mix)} studies (CPU time, best of {repeat})\n")
     if not MITRE_NODE.exists():
         print("MITRE bench not installed (tools/mitre-bench/node_modules missing): run "
-              "`npm ci --prefix tools/mitre-bench`, then re-run with --mitre")
+              "`npm ci --prefix tools/mitre-bench`, then re-run")
         return
     load = os.getloadavg()[0]
     mitre = run_mitre(mix, repeat)
@@ -256,7 +256,9 @@ def mitre_table(mix: list[bytes], repeat: int) -> None:
     split = ", ".join(f"{k} {mitre[k + '_ms'] / len(mix):.3f}" for k in ("parse", "convert", "stringify"))
     print(f"MITRE wall split ms/study: {split}")
     kib = 1024 * len(mix)
-    print(f"output: ours {size / kib:.1f} KiB/study, MITRE {mitre['out_bytes'] / kib:.1f} KiB/study")
+    m_kib = mitre["out_bytes"] / kib
+    print(f"output: ours {size / kib:.1f} KiB/study, MITRE {m_kib:.1f} KiB/study; CPU per output KiB: ours "
+          f"{stages[0][1] / (size / kib) * 1000:.1f} us, MITRE {m_ms / m_kib * 1000:.1f} us")
     print("resources: ours " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
           + f"; MITRE ResearchStudy {mitre['studies']} + contained "
           + ", ".join(f"{k} {v}" for k, v in sorted(mitre["contained"].items())))
