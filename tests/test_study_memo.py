@@ -1,22 +1,18 @@
-"""The Trial Summary values ODM 1.3.2 and 2.0 share per study (cdisc/context.study_memo, CdiscContext.once): an output
-written after another of the same study is the output written alone (bytes, findings, coverage), and a trial changed
-in place is never served the values of its earlier content."""
+"""The Trial Summary values ODM 1.3.2 and 2.0 share per record (model.dumped_once / shared_work, CdiscContext.once):
+an output written after another of the same record is the output written alone (bytes, findings, coverage), and a
+trial changed in place outside a record's scope is never served the values of its earlier content."""
 
 from __future__ import annotations
 
 import pytest
 
-from trialexport.cdisc import context
 from trialexport.cdisc.context import CdiscContext
 from trialexport.formats.base import Options
 from trialexport.formats.odm.mapping.context import Ctx as OdmCtx
 from trialexport.formats.registry import get
+from trialexport.model import dumped_once, shared_work
 
 ORDERS = [("odm-1.3.2", "odm-2.0"), ("odm-2.0", "odm-1.3.2"), ("odm-2.0", "sdtm", "odm-1.3.2")]
-
-
-def _forget() -> None:
-    context._last = (None, {})
 
 
 def _written(name: str, trial) -> tuple:
@@ -31,13 +27,13 @@ def test_outputs_after_another_are_outputs_written_alone(corpus_trials) -> None:
             continue
         alone = {}
         for name in {n for order in ORDERS for n in order}:
-            _forget()
-            alone[name] = _written(name, res.trial)
+            alone[name] = _written(name, res.trial)  # outside a record's scope: nothing shared
         for order in ORDERS:
-            _forget()
-            for name in order:
-                assert _written(name, res.trial) == alone[name], (res.trial.study_id, order, name)
-                checked += 1
+            with dumped_once(res.trial):  # as the pipeline converts a record
+                for name in order:
+                    assert _written(name, res.trial) == alone[name], (res.trial.study_id, order, name)
+                    checked += 1
+                assert shared_work(res.trial), "the outputs shared their Trial Summary work"
     assert checked > 100
 
 
@@ -53,18 +49,18 @@ def test_once_replays_findings_and_carried_paths(corpus_trials) -> None:
         ctx.carried.add("design.phases")
         return 42
 
-    _forget()
-    first = CdiscContext(trial=trial)
-    first.report("X-SHARED", "noticed", "design.phases", "info")
-    assert first.once("k", lambda: compute(first)) == 42
-    second = CdiscContext(trial=trial)
-    assert second.once("k", lambda: compute(second)) == 42
-    assert calls == [first]
-    for ctx in (first, second):
-        assert [(d.code, d.path) for d in ctx.diagnostics] == [("X-SHARED", "design.phases")]
-        assert "design.phases" in ctx.carried
-    odm = OdmCtx(trial=trial)  # another kind of context (XML-safe text) computes its own
-    assert odm.once("k", lambda: compute(odm)) == 42 and calls == [first, odm]
+    with dumped_once(trial):
+        first = CdiscContext(trial=trial)
+        first.report("X-SHARED", "noticed", "design.phases", "info")
+        assert first.once("k", lambda: compute(first)) == 42
+        second = CdiscContext(trial=trial)
+        assert second.once("k", lambda: compute(second)) == 42
+        assert calls == [first]
+        for ctx in (first, second):
+            assert [(d.code, d.path) for d in ctx.diagnostics] == [("X-SHARED", "design.phases")]
+            assert "design.phases" in ctx.carried
+        odm = OdmCtx(trial=trial)  # another kind of context (XML-safe text) computes its own
+        assert odm.once("k", lambda: compute(odm)) == 42 and calls == [first, odm]
 
 
 @pytest.mark.parametrize("name", ["odm-2.0", "odm-1.3.2", "sdtm"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -372,31 +373,48 @@ class Trial(Part):
     def to_data(self) -> dict[str, Any]:
         """Plain JSON-ready dict without unset/empty defaults (the model file format); a new dict on every call,
         the caller's own (inside :func:`dumped_once` a C-speed copy of one dump)."""
-        memo = _DUMPS.get(id(self))
-        if memo is None or memo[0] is not self:
+        scope = _SCOPES.get(id(self))
+        if scope is None or scope.trial is not self:
             return self.model_dump(mode="json", exclude_defaults=True)
-        if memo[1] is not None:
-            return orjson.loads(memo[1])
+        if scope.dump is not None:
+            return orjson.loads(scope.dump)
         data = self.model_dump(mode="json", exclude_defaults=True)
         with suppress(TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits: dump on every call
-            _DUMPS[id(self)] = (self, orjson.dumps(data))
+            scope.dump = orjson.dumps(data)
         return data
 
 
-_DUMPS: dict[int, tuple[Trial, bytes | None]] = {}  # id(trial) -> (trial, its dump as JSON) inside dumped_once
+@dataclass
+class _Scope:
+    """One record being converted (:func:`dumped_once`): its trial, its dump, the work its outputs share."""
+
+    trial: Trial
+    dump: bytes | None = None
+    shared: dict[Any, Any] = field(default_factory=dict)
+
+
+_SCOPES: dict[int, _Scope] = {}  # id(trial) -> its scope, inside dumped_once
 
 
 @contextmanager
 def dumped_once(trial: Trial) -> Iterator[None]:
     """Within the block :meth:`Trial.to_data` dumps ``trial`` once (pydantic's ``model_dump``, ~0.13 ms a study) and
-    hands each caller its own copy (``orjson`` round trip). Every format of a record reads the trial's data (mapping,
-    coverage): issue 17 measured five dumps per study. The trial must not change inside the block; outside it
-    every call dumps anew, so a trial changed later (or a ``model_copy``) is never answered from the memo."""
-    _DUMPS[id(trial)] = (trial, None)
+    hands each caller its own copy (``orjson`` round trip), and :func:`shared_work` gives every output of the record
+    one dict for work they share (ODM 1.3.2 and 2.0 compute the same Trial Summary values). Every format of a record
+    reads the trial's data (mapping, coverage): issue 17 measured five dumps per study. The trial must not change
+    inside the block; outside it every call dumps anew and shares nothing, so a trial changed later (or a
+    ``model_copy``) is never answered from the memo."""
+    _SCOPES[id(trial)] = _Scope(trial)
     try:
         yield
     finally:
-        _DUMPS.pop(id(trial), None)
+        _SCOPES.pop(id(trial), None)
+
+
+def shared_work(trial: Trial) -> dict[Any, Any]:
+    """The dict the outputs of ``trial``'s record share inside :func:`dumped_once`; outside it, a new empty dict."""
+    scope = _SCOPES.get(id(trial))
+    return scope.shared if scope is not None and scope.trial is trial else {}
 
 
 def model_json_schema() -> dict[str, Any]:

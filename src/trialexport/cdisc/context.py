@@ -9,27 +9,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from trialexport.mapkit.context import MapContext
 from trialexport.mapkit.crosswalk import Code
+from trialexport.model import shared_work
 
 if TYPE_CHECKING:
     from trialexport.model import Trial
 
 V = TypeVar("V")
-#: The study whose shared work is remembered: its data and that work (see :func:`study_memo`).
-_last: tuple[dict[str, Any] | None, dict[Any, Any]] = (None, {})
-
-
-def study_memo(data: dict[str, Any]) -> dict[Any, Any]:
-    """Work every CDISC output of one study can share (ODM 1.3.2 and 2.0 compute the same Trial Summary values):
-    keyed by the *content* of the trial's data, so a changed trial never sees another's work. One study is
-    remembered, the one being converted; the data and its work are held as one pair, so threads converting
-    different studies only miss, never mix."""
-    global _last
-    held, memo = _last
-    if held is data or held == data:
-        return memo
-    memo = {}
-    _last = (data, memo)
-    return memo
 
 
 @dataclass(kw_only=True)
@@ -39,15 +24,16 @@ class CdiscContext(MapContext):
     trial: Trial
     data: dict[str, Any] = field(default_factory=dict)
     carried: set[str] = field(default_factory=set)  # model paths (normalized) that reached the output
-    shared: dict[Any, Any] = field(default_factory=dict)  # the study's work shared by its outputs (study_memo)
+    shared: dict[Any, Any] = field(default_factory=dict)  # the record's work its outputs share (model.shared_work)
 
     def __post_init__(self) -> None:
         if not self.data:
             self.data = self.trial.to_data()
-        self.shared = study_memo(self.data)
+        self.shared = shared_work(self.trial)
 
     def once(self, key: Any, compute: Callable[[], V]) -> V:
-        """``compute()`` once per study and context kind: a later output of the study with an equal context gets
+        """``compute()`` once per record and context kind (inside :func:`trialexport.model.dumped_once`, as the
+        pipeline converts a record): a later output of the record with an equal context gets
         the value, and the findings it reported and the model paths it carried, as if it had computed it.
         ``compute`` must depend on the trial's data and ``key`` only (not on what this output mapped so far)."""
         key = (type(self), key)

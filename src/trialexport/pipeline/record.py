@@ -211,4 +211,3 @@ def convert_result(
         for d in outcome.diagnostics
     ]
     return outcome, outputs
-
