@@ -19,7 +19,7 @@ from .resume import mtime, remove_stale_parts, settings_marker, tool_stamp
 
 
 @dataclass(slots=True, frozen=True)
-class _Plan:
+class Plan:
     """What every unit of work shares (sent once per record to worker processes; small)."""
 
     targets: tuple[str, ...]
@@ -38,7 +38,7 @@ class _Plan:
 Converted = tuple[RecordOutcome, dict[str, Any]]
 
 
-def _work(job: tuple[Any, str, float, _Plan]) -> list[Converted]:
+def _work(job: tuple[Any, str, float, Plan]) -> list[Converted]:
     """One unit of work (runs in a worker process with ``--jobs``): a raw record, or a still undecoded zip member /
     NDJSON line, -> one converted record per record it holds, outputs staged beside their final names."""
     from trialexport.readers.containers import expand
@@ -48,7 +48,7 @@ def _work(job: tuple[Any, str, float, _Plan]) -> list[Converted]:
         records = list(expand(raw))
     except Exception as exc:  # a reader bug must not stop the batch; say so clearly
         return [_crashed(raw, display, exc)]
-    return [_convert_one(rec, display, input_mtime, plan) for rec in records]
+    return [convert_one(rec, display, input_mtime, plan) for rec in records]
 
 
 def _crashed(raw: Any, display: str, exc: Exception) -> Converted:
@@ -58,7 +58,9 @@ def _crashed(raw: Any, display: str, exc: Exception) -> Converted:
     return outcome, {}
 
 
-def _convert_one(raw: Any, display: str, input_mtime: float, plan: _Plan) -> Converted:
+def convert_one(raw: Any, display: str, input_mtime: float, plan: Plan) -> Converted:
+    """One raw record of ``display`` through :func:`.record.convert_result` under ``plan`` (staged outputs when
+    writing files; used by local workers and by :mod:`.dask_run`)."""
     from trialexport.atomic import stage
     from trialexport.readers import result_from_raw
 
@@ -119,7 +121,7 @@ def warm_up(targets: Iterable[str], options: Options) -> None:
         get_format(target).write(trial, options)
 
 
-def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: _Plan) -> Iterator[tuple[Any, str, float, _Plan]]:
+def _jobs_for(inputs: Iterable[str], fmt: str | None, plan: Plan) -> Iterator[tuple[Any, str, float, Plan]]:
     from trialexport.readers.containers import iter_raw
 
     for path in inputs:
@@ -201,7 +203,7 @@ def convert_paths(
     if to_files:
         remove_stale_parts(str(out_dir))
     fresh_after = max(tool_stamp(), settings_marker(str(out_dir), options)) if to_files else 0.0
-    plan = _Plan(tuple(targets), options, strict, keep_partial, tuple(allow),
+    plan = Plan(tuple(targets), options, strict, keep_partial, tuple(allow),
                  str(out_dir) if resume and to_files else None, fresh_after, str(out_dir) if to_files else None,
                  os.getpid(), full_coverage)
     work: Iterator[Any] = _jobs_for(expand_inputs(inputs), fmt, plan)

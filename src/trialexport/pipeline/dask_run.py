@@ -175,12 +175,12 @@ def convert_record(data: bytes, source: str, targets: Sequence[str], options: Op
     ``keep_partial``). ``source`` names the input in diagnostics."""
     from trialexport.readers.containers import iter_raw_bytes
 
-    from .batch import _convert_one, _Plan
+    from .batch import Plan, convert_one
 
-    plan = _Plan(tuple(targets), options, strict, keep_partial, tuple(allow), None, 0.0, None, 0, False)
+    plan = Plan(tuple(targets), options, strict, keep_partial, tuple(allow), None, 0.0, None, 0, False)
     results = []
     for raw in iter_raw_bytes(data, None, source):
-        outcome, outputs = _convert_one(raw, source, 0.0, plan)
+        outcome, outputs = convert_one(raw, source, 0.0, plan)
         results.append({
             "study_id": outcome.study_id, "record": outcome.record, "ok": outcome.ok,
             "diagnostics": [d.to_dict() for d in outcome.diagnostics],
