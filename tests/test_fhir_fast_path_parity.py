@@ -2,10 +2,12 @@
 
 The FHIR validator shares work between objects of one shape: the element walk works out the required and choice
 verdicts of a tuple of property names once (:class:`~trialexport.formats.fhir.validation.elements._Shape`; hundreds of
-Locations of a study share one), and the project rules run a path-less pre-walk that skips the full walk when nothing
-is suspect. The slow path switches both off (every object gets its own verdict, the full walk always runs). Each
-broken copy below must give identical findings on both paths, and the findings must name the break (its JSON pointer,
-written here from where the break was made).
+Locations of a study share one), the project rules run a path-less pre-walk that skips the full walk when nothing
+is suspect, and for a schema-valid document of at most 1 MiB the element walk checks the extensions and the full walk
+is not run at all (:func:`~trialexport.formats.fhir.validation.validate.walk_decides`). The slow path switches all
+three off (every object gets its own verdict, the full walk always runs). Each broken copy below must give identical
+findings on both paths, and the findings must name the break (its JSON pointer, written here from where the break was
+made).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 import orjson
 import pytest
 
-from trialexport.formats.fhir.bundle import map_bundle
-from trialexport.formats.fhir.validation import elements, project_rules, validate_fhir
+from trialexport.formats.fhir.bundle import map_bundle, serialize
+from trialexport.formats.fhir.validation import elements, project_rules, validate, validate_fhir
 
 STUDY = "NCT05952557"  # the corpus record with the most sites (796 Locations)
 DEEP = 500  # the Location (and site reference) that gets broken: deep in the Bundle, one of hundreds alike
@@ -76,6 +78,56 @@ def _too_long(bundle: JSON) -> str:  # a string over FHIR's 1 MB limit
     return f"{where}/name"
 
 
+BASE = "https://trialexport.org/fhir/StructureDefinition"
+
+
+def _no_definition(bundle: JSON) -> str:  # under the project's base with no definition, on a primitive (_name)
+    where, loc = _location(bundle, DEEP)
+    loc["_name"] = {"extension": [{"url": f"{BASE}/no-such-extension", "valueString": "x"}]}
+    return f"{where}/_name/extension/0"
+
+
+def _modifier(bundle: JSON) -> str:  # a modifierExtension with a value type its definition does not take
+    where, loc = _location(bundle, DEEP)
+    loc["modifierExtension"] = [{"url": f"{BASE}/has-results", "valueString": "no"}]
+    return f"{where}/modifierExtension/0"
+
+
+def _bad_parts(bundle: JSON) -> str:  # a complex extension with a value and two parts it does not define, one of
+    # them itself a project extension with no definition: two findings at one path, in the slow walk's order
+    ext = next(e for e in bundle["entry"][0]["resource"]["extension"] if e["url"] == f"{BASE}/oversight")
+    at = bundle["entry"][0]["resource"]["extension"].index(ext)
+    ext["valueBoolean"] = True
+    ext["extension"] += [{"url": "nope", "valueBoolean": True}, {"url": f"{BASE}/nope", "valueString": "x"}]
+    return f"/entry/0/resource/extension/{at}"
+
+
+def _deep_in_value(bundle: JSON) -> str:  # inside the value of a site's extension (a Coding of a CodeableConcept)
+    where, site = _study_site(bundle, DEEP)
+    coding = site["extension"][0]["valueCodeableConcept"]["coding"][0]
+    coding["extension"] = [{"url": f"{BASE}/has-results", "valueCode": "no"}]
+    return f"{where}/extension/0/valueCodeableConcept/coding/0/extension/0"
+
+
+def _contained(bundle: JSON) -> str:  # in a contained resource (a piece of its own)
+    where, loc = _location(bundle, DEEP)
+    loc["contained"] = [{"resourceType": "Organization", "id": "c1", "name": "x",
+                         "extension": [{"url": f"{BASE}/has-results", "valueString": "x"}]}]
+    return f"{where}/contained/0/extension/0"
+
+
+def _in_div(bundle: JSON) -> str:  # an object where the schema admits anything (xhtml div): the walk does not go there
+    where, loc = _location(bundle, DEEP)
+    loc["text"] = {"status": "generated", "div": {"extension": [{"url": f"{BASE}/has-results", "valueString": "x"}]}}
+    return f"{where}/text/div/extension/0"
+
+
+def _unknown_property(bundle: JSON) -> str:  # a property no schema knows, holding a bad extension
+    where, loc = _location(bundle, DEEP)
+    loc["bogus"] = {"extension": [{"url": f"{BASE}/has-results", "valueString": "x"}]}
+    return f"{where}/bogus"
+
+
 def _no_latitude(bundle: JSON) -> str:  # Location.position.latitude is required (min 1)
     where, loc = _location(bundle, DEEP)
     del loc["position"]["latitude"]
@@ -89,11 +141,20 @@ BREAKS: dict[str, tuple[Callable[[JSON], str], set[str]]] = {
     "extension-value-type": (_bad_extension, {"FHIR-EXTENSION"}),
     "string-limit": (_too_long, {"FHIR-STRING-LIMIT"}),
     "missing-required": (_no_latitude, {"FHIR-REQUIRED", "FHIR-SCHEMA"}),
+    "extension-no-definition": (_no_definition, {"FHIR-EXTENSION"}),
+    "modifier-extension": (_modifier, {"FHIR-EXTENSION"}),
+    "extension-parts": (_bad_parts, {"FHIR-EXTENSION"}),
+    "extension-in-value": (_deep_in_value, {"FHIR-EXTENSION"}),
+    "extension-contained": (_contained, {"FHIR-EXTENSION"}),
+    "extension-in-div": (_in_div, {"FHIR-EXTENSION"}),
+    "unknown-property": (_unknown_property, {"FHIR-EXTENSION", "FHIR-SCHEMA"}),
 }
 
 
-def _findings(doc: JSON, version: str) -> list[tuple[str, str, str, str | None]]:
-    return [(d.severity, d.code, d.message, d.path) for d in validate_fhir(doc, version)]
+def _findings(doc: JSON, version: str, size: int | None = None) -> list[tuple[str, str, str, str | None]]:
+    """Findings on the fast path: ``size`` as the FHIR format gives it (the byte length of the serialization)."""
+    size = len(serialize(doc)) if size is None else size
+    return [(d.severity, d.code, d.message, d.path) for d in validate_fhir(doc, version, size=size)]
 
 
 def _slow(doc: JSON, version: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str, str | None]]:
@@ -101,6 +162,7 @@ def _slow(doc: JSON, version: str, monkeypatch: pytest.MonkeyPatch) -> list[tupl
     with monkeypatch.context() as m:
         m.setattr(elements, "_MAX_SHAPES", 0)
         m.setattr(project_rules, "_suspect", lambda node: True)
+        m.setattr(validate, "walk_decides", lambda size, clean: False)
         saved = {name: dict(d.shapes) for name, d in elements._plan(version).items()}
         for d in elements._plan(version).values():
             d.shapes.clear()
@@ -128,3 +190,69 @@ def test_broken_copy_same_findings(bundles, version: str, name: str, monkeypatch
     named = [f for f in fast if f[0] == "error" and f[3] is not None and f[3].startswith(where)]
     assert named, f"{name}: no error at {where}: {fast}"
     assert {f[1] for f in named} <= codes
+
+
+def _no_full_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(doc: Any) -> list[Any]:
+        raise AssertionError("the full project-rule walk ran")
+
+    monkeypatch.setattr(validate, "project_rule_errors", refuse)
+
+
+@pytest.mark.parametrize("version", ["r5", "r4"])
+def test_element_walk_reaches_every_object(version: str) -> None:
+    assert elements.walk_gaps(version) == ()
+
+
+@pytest.mark.parametrize("version", ["r5", "r4"])
+@pytest.mark.parametrize("name", ["valid", "extension-value-type", "extension-parts", "extension-in-value",
+                                  "extension-contained", "modifier-extension", "extension-no-definition"])
+def test_own_outputs_skip_the_full_walk(bundles, version: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut is taken on schema-valid outputs under 1 MiB, broken extensions included (they were caught above
+    with the same findings as the full walk)."""
+    doc = orjson.loads(orjson.dumps(bundles[version]))
+    if name != "valid":
+        BREAKS[name][0](doc)
+    expected = _findings(doc, version)
+    _no_full_walk(monkeypatch)
+    assert _findings(doc, version) == expected
+
+
+@pytest.mark.parametrize("name", ["extension-in-div", "unknown-property", "string-limit"])
+def test_full_walk_where_the_element_walk_cannot_decide(bundles, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An object the element walk does not visit (an open div), a schema error, a document over 1 MiB: full walk."""
+    doc = orjson.loads(orjson.dumps(bundles["r5"]))
+    BREAKS[name][0](doc)
+    _no_full_walk(monkeypatch)
+    with pytest.raises(AssertionError, match="full project-rule walk"):
+        _findings(doc, "r5")
+
+
+def test_size_bound_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut is taken up to MAX_STRING bytes and not beyond; a document of exactly MAX_STRING bytes (its
+    longest string necessarily shorter) gets the same findings as the full walk. Any character takes at least one
+    byte of JSON (the proof in walk_decides)."""
+    limit = project_rules.MAX_STRING
+    assert validate.walk_decides(limit, True) and not validate.walk_decides(limit + 1, True)
+    assert not validate.walk_decides(limit, False) and not validate.walk_decides(None, True)
+    for ch in ("x", "\n", "\x00", '"', "é", "€", "😀"):
+        assert len(serialize({"s": ch * 1000})) > 1000
+    doc: JSON = {"resourceType": "Location", "id": "a", "name": ""}
+    doc["name"] = "x" * (limit - len(serialize(doc)))
+    assert len(serialize(doc)) == limit
+    _no_full_walk(monkeypatch)
+    assert _findings(doc, "r5") == []
+    monkeypatch.undo()
+    assert _slow(doc, "r5", monkeypatch) == []
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_string_limit_boundary_same_findings(extra: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resource with one string of MAX_STRING + extra characters: over the limit it is caught on both paths (its
+    document is then over 1 MiB, so the shortcut is not taken); at the limit, nothing on either path."""
+    doc: JSON = {"resourceType": "Location", "id": "a", "name": "x" * (project_rules.MAX_STRING + extra)}
+    size = len(serialize(doc))
+    assert size > project_rules.MAX_STRING
+    fast = _findings(doc, "r5", size)
+    assert fast == _slow(doc, "r5", monkeypatch)
+    assert [f[1] for f in fast] == (["FHIR-STRING-LIMIT"] if extra else [])

@@ -53,7 +53,7 @@ class FhirFamily:
 
         if isinstance(doc, Parts):
             return validate_parts(list(doc), version, options.model_check)
-        return validate(doc, version, options.model_check)
+        return validate(doc, version, options.model_check, size=len(data))  # data: the serialization of doc
 
     def not_carried(self, version: str) -> dict[str, str]:
         from .mapping.tables import not_carried

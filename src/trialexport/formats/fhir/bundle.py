@@ -49,14 +49,15 @@ def serialize(bundle: dict[str, Any]) -> bytes:
     return orjson.dumps(bundle, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def validate(bundle: dict[str, Any], version: str, model_check: bool = True) -> list[Diagnostic]:
+def validate(bundle: dict[str, Any], version: str, model_check: bool = True, size: int | None = None,
+             ) -> list[Diagnostic]:  # fmt: skip
     """Official JSON schemas + bindings + required elements + references, then (``model_check``) the fhir.resources
-    model parse."""
+    model parse. ``size``: the byte length of the Bundle's serialization (:func:`serialize`), if known."""
     try:
         from trialexport.formats.fhir.validation import validate_fhir, validate_fhir_models
     except ImportError as exc:  # the validators ship with the package; say so if they do not
         return [error("FHIR-VALIDATOR-MISSING", f"FHIR validators unavailable: {exc}")]
-    diags = list(validate_fhir(bundle, version))
+    diags = list(validate_fhir(bundle, version, size=size))
     if model_check and not any(d.is_error for d in diags):
         diags.extend(validate_fhir_models(bundle, version))
     return diags

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from trialexport.diagnostics import Diagnostic, error, info
 
 from .bindings import load_bindings
-from .pieces import MAX_MSG, Piece, escape
+from .pieces import MAX_MSG, Piece, escape, resource_slots
+from .project_rules import check_extension, extension_ok
 from .required import load_required
-from .schema import load_schema
-from .schemagraph import links, paths_of, reaching
+from .schema import load_schema, resource_types
+from .schemagraph import links, paths_of, reaching, ref_target
 
-__all__ = ["element_errors", "prepare"]
+__all__ = ["Findings", "element_errors", "element_findings", "prepare", "walk_gaps"]
 
 JSON = dict[str, Any]
 
@@ -49,9 +50,10 @@ def _listing(version: str, element: str, codes: list[str]) -> str:
 class _Def:
     """The plan of one schema definition (a resource, datatype or backbone element)."""
 
-    __slots__ = ("choices", "props", "required", "shapes")
+    __slots__ = ("choices", "opens", "props", "required", "shapes")
 
     def __init__(self) -> None:
+        self.opens: frozenset[str] = frozenset()  # properties whose schema admits any JSON value (xhtml ``div``)
         self.required: list[tuple[str, str, frozenset[str]]] = []  # (element, element path, satisfying JSON names)
         self.choices: dict[str, tuple[str, str]] = {}  # JSON name (and its "_" form) -> (choice path, JSON name)
         # property -> (allowed codes or None, element path, FHIR version, is Reference.reference, sub-definition)
@@ -68,6 +70,7 @@ class _Def:
         return found
 
 
+_EXTENSION_KEYS = ("extension", "modifierExtension")
 _MAX_SHAPES = 4096  # shapes remembered per definition (a hostile file with endless key sets is still checked)
 Rule = tuple[frozenset[str] | None, str, str, bool, "_Def | None"]
 
@@ -78,9 +81,11 @@ class _Shape:
     that have a rule (in the object's order). Objects of one shape (hundreds of Locations of a study) share it, and
     only their values are checked one by one."""
 
-    __slots__ = ("choices", "missing", "ruled")
+    __slots__ = ("choices", "exts", "missing", "opens", "ruled")
 
     def __init__(self, plan: _Def, keys: tuple[str, ...]) -> None:
+        self.exts = tuple(k for k in keys if k in _EXTENSION_KEYS)
+        self.opens = tuple(k for k in keys if k in plan.opens)
         self.missing = [(elem, f"required element {path} (min 1) is missing") for elem, path, names in plan.required
                         if names.isdisjoint(keys)]
         chosen: dict[str, set[str]] = {}
@@ -135,6 +140,7 @@ def _plan(version: str) -> dict[str, _Def]:
     live = reaching((n for n in nodes if nodes[n].required or nodes[n].choices or n in checks), into)
     for name in live:
         node = nodes[name]
+        node.opens = frozenset(prop for prop, sub in defs[name]["properties"].items() if _open(sub, defs))
         for prop, (codes, element, listing, is_ref) in checks.get(name, {}).items():
             node.props[prop] = (codes, element, listing, is_ref, None)
         for prop, target in into.get(name, {}).items():
@@ -143,17 +149,68 @@ def _plan(version: str) -> dict[str, _Def]:
     return {name: nodes[name] for name in live}
 
 
+_SCALARS = ("string", "number", "integer", "boolean")
+
+
+def _open(prop: JSON, defs: JSON) -> bool:
+    """Whether a property schema admits a value that holds a JSON object without naming its definition: anything
+    but a ``$ref`` to a definition with properties (which the walk follows), a ``ResourceList`` (cut out by
+    :func:`.pieces.split`), scalars, ``const``/``enum`` scalars and arrays of those (the R5/R4 ``xhtml`` is ``{}``)."""
+    target, _ = ref_target(prop)
+    if target is not None:
+        return target != "ResourceList" and "properties" not in defs[target] and _open(defs[target], defs)
+    if "const" in prop or "enum" in prop:
+        return any(isinstance(v, (dict, list)) for v in prop.get("enum", [prop.get("const")]))
+    if prop.get("type") in _SCALARS:
+        return False
+    items = prop.get("items")
+    return not (prop.get("type") == "array" and isinstance(items, dict) and not _open(items, defs))
+
+
+@cache
+def walk_gaps(version: str) -> tuple[str, ...]:
+    """Where an object of a schema-valid ``version`` document could lie that the walk does not visit (empty: none).
+
+    The walk visits every object of a schema-valid document (each piece's root, then by induction every object
+    below) when: every resource type has a plan; every definition with a plan admits no property outside its
+    schema ``properties`` (``additionalProperties: false``); and each of its properties is either followed into the
+    plan of its ``$ref`` definition, a ``ResourceList`` slot that :func:`.pieces.split` cuts out into its own piece,
+    a scalar (or ``const``/``enum``/array of scalars), or *open* (:attr:`_Def.opens`: the walk then notes whether its
+    value is an object or array, :attr:`_Walk.unwalked`). Worked out from the schema, not assumed.
+    """
+    defs = load_schema(version)["definitions"]
+    plan = _plan(version)
+    slots = resource_slots(version)
+    gaps = [f"{t}: no plan" for t in sorted(resource_types(version)) if t not in plan]
+    for name, node in plan.items():
+        if defs[name].get("additionalProperties") is not False:
+            gaps.append(f"{name}: admits other properties")
+        for prop, sub in defs[name]["properties"].items():
+            target, _ = ref_target(sub)
+            if target == "ResourceList":
+                if slots.get(name, {}).get(prop, ("",))[0] != "resource":
+                    gaps.append(f"{name}.{prop}: a ResourceList the split does not cut out")
+            elif target is not None and "properties" in defs[target]:
+                rule = node.props.get(prop)
+                if rule is None or rule[4] is not plan.get(target):
+                    gaps.append(f"{name}.{prop}: {target} not followed")
+    return tuple(gaps)
+
+
 def prepare(version: str) -> None:
     """Build ``version``'s plan now (otherwise done on first use)."""
     _plan(version)
+    walk_gaps(version)
 
 
 class _Walk:
     """One walk over the pieces of a resource or Bundle; findings per kind, in document order."""
 
-    __slots__ = ("base", "bindings", "refs", "required", "stack")
+    __slots__ = ("base", "bindings", "refs", "required", "rules", "stack", "unwalked")
 
-    def __init__(self) -> None:
+    def __init__(self, extensions: bool = False) -> None:
+        self.rules: list[Diagnostic] | None = [] if extensions else None  # FHIR-EXTENSION findings, if asked
+        self.unwalked = False  # an object or array found in an open property (not walked: see walk_gaps)
         self.bindings: list[Diagnostic] = []
         self.required: list[Diagnostic] = []
         self.refs: list[tuple[str, str]] = []  # (pointer, reference)
@@ -169,6 +226,16 @@ class _Walk:
         shape = plan.shapes.get(keys) or plan.shape(keys)
         for elem, msg in shape.missing:
             self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(elem)))
+        if self.rules is not None:  # before the objects below: extension findings in the slow walk's order
+            for prop in shape.exts:  # as project_rules.project_rule_errors does for every object it visits
+                value = node[prop]
+                if isinstance(value, list):
+                    for i, ext in enumerate(value):
+                        if isinstance(ext, dict) and not extension_ok(ext):
+                            check_extension(ext, self.pointer(prop, i), self.rules)
+            for prop in shape.opens:
+                if isinstance(node[prop], (dict, list)):
+                    self.unwalked = True
         for prop, (codes, element, listing, is_ref, sub) in shape.ruled:
             value = node[prop]
             if sub is not None:
@@ -255,17 +322,28 @@ def _unresolved(bundle: JSON, refs: list[tuple[str, str]], self_contained: bool)
     return found
 
 
-def element_errors(pieces: list[Piece], version: str, bundle: JSON | None = None, *,
-                   self_contained: bool = True) -> tuple[list[Diagnostic], list[Diagnostic], list[Diagnostic]]:
-    """``(bindings, required and choice, references)`` findings of the given pieces, each in document order.
+class Findings(NamedTuple):
+    """What one element walk found, each kind in document order."""
+
+    bindings: list[Diagnostic]
+    required: list[Diagnostic]  # FHIR-REQUIRED and FHIR-CHOICE
+    refs: list[Diagnostic]
+    extensions: list[Diagnostic] | None  # FHIR-EXTENSION, when asked and the walk visited every object
+
+
+def element_findings(pieces: list[Piece], version: str, bundle: JSON | None = None, *, self_contained: bool = True,
+                     extensions: bool = False) -> Findings:  # fmt: skip
+    """The findings of the given pieces.
 
     ``pieces``: ``(JSON pointer, resourceType, resource without its nested resources)`` as split by the FHIR
     validator. References are checked only when the pieces come from ``bundle`` (a Bundle's entries); how strictly:
     :func:`_unresolved` (``self_contained``: every reference must resolve, as in trialexport's outputs). Values of the
-    wrong JSON type are left to the schema check.
+    wrong JSON type are left to the schema check. ``extensions``: also check every extension list of every object
+    visited (``Findings.extensions``; ``None`` if the walk may have missed an object: :func:`walk_gaps` names a gap
+    of the schema or an open property holds an object or array).
     """
     plan = _plan(version)
-    walk = _Walk()
+    walk = _Walk(extensions)
     for pointer, rtype, shell in pieces:
         node = plan.get(rtype)
         if node is not None:
@@ -273,4 +351,12 @@ def element_errors(pieces: list[Piece], version: str, bundle: JSON | None = None
             walk.visit(shell, node)
     in_bundle = bundle is not None and isinstance(bundle.get("entry"), list)
     refs = _unresolved(bundle, walk.refs, self_contained) if bundle is not None and in_bundle else []
-    return walk.bindings, walk.required, refs
+    whole = not walk.unwalked and not walk_gaps(version)
+    return Findings(walk.bindings, walk.required, refs, walk.rules if whole else None)
+
+
+def element_errors(pieces: list[Piece], version: str, bundle: JSON | None = None, *,
+                   self_contained: bool = True) -> tuple[list[Diagnostic], list[Diagnostic], list[Diagnostic]]:
+    """``(bindings, required and choice, references)`` findings of the given pieces (:func:`element_findings`)."""
+    found = element_findings(pieces, version, bundle, self_contained=self_contained)
+    return found.bindings, found.required, found.refs

@@ -8,7 +8,7 @@ that equivalence: each nested resource whose ``resourceType`` names a known type
 write; the caller's object is never modified), validated against its own definition, and the remaining *shell*
 (e.g. the Bundle with its ``entry[].resource`` removed) is validated against its own definition. A nested value that
 is not such a resource is left in place, so the shell's ``ResourceList`` still rejects it. Which properties are
-resource slots is read from the schema itself (:func:`_resource_slots`).
+resource slots is read from the schema itself (:func:`resource_slots`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def short(message: str) -> str:
 
 
 @cache
-def _resource_slots(version: str) -> dict[str, dict[str, tuple[str, str | None, bool]]]:
+def resource_slots(version: str) -> dict[str, dict[str, tuple[str, str | None, bool]]]:
     """For each definition: the properties that hold nested resources or lead to definitions that do.
 
     Value per property: ``("resource", None, is_array)`` for a ``ResourceList`` slot, or
@@ -81,7 +81,7 @@ def _is_resource(value: Any, types: frozenset[str]) -> bool:
 
 def _strip(node: JSON, definition: str, pointer: str, version: str, out: list[tuple[str, JSON]]) -> JSON:
     """``node`` without its nested resources (copy on write); each removed one is appended to ``out``."""
-    slots = _resource_slots(version).get(definition)
+    slots = resource_slots(version).get(definition)
     if not slots:
         return node
     types = resource_types(version)

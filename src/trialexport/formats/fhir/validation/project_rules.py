@@ -6,6 +6,9 @@
   cross-version extensions and HL7 core extensions it uses: ``mappings/fhir/extensions.csv``) but whose value type
   or sub-extensions the definition does not allow; and an extension under the project's canonical base with no
   definition at all. Extensions of other publishers are not judged.
+
+:func:`project_rule_errors` walks a whole document. For trialexport's own outputs the element walk of
+:mod:`.elements` decides both rules instead when that is provably the same (:func:`.validate.walk_decides`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def _value_keys(ext: dict[str, Any]) -> list[str]:
     return [k for k in ext if k.startswith("value")]
 
 
-def _check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) -> None:
+def check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) -> None:
+    """Append to ``found`` the ``FHIR-EXTENSION`` findings of one extension object at JSON pointer ``path``."""
     url = ext.get("url")
     if not isinstance(url, str):
         return
@@ -80,6 +84,36 @@ def _check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) ->
             found.append(error("FHIR-EXTENSION", message, path=where))
 
 
+_VERDICTS: dict[tuple[str, tuple[str, ...]], bool] = {}
+_MAX_VERDICTS = 4096
+
+
+def extension_ok(ext: dict[str, Any]) -> bool:
+    """Whether :func:`check_extension` finds nothing wrong with ``ext`` (its own rule; extensions nested in it are
+    judged on their own).
+
+    Remembered per ``(url, property names in order)`` for an extension without sub-extensions: what
+    :func:`check_extension` reads of such an extension is its ``url``, which property names start with ``value``
+    (in order) and whether ``extension`` is one of them, all given by that key; one with sub-extensions is checked
+    each time."""
+    url = ext.get("url")
+    if not isinstance(url, str):
+        return True
+    if "extension" in ext:
+        scratch: list[Diagnostic] = []
+        check_extension(ext, "", scratch)
+        return not scratch
+    key = (url, tuple(ext))
+    verdict = _VERDICTS.get(key)
+    if verdict is None:
+        scratch = []
+        check_extension(ext, "", scratch)
+        verdict = not scratch
+        if len(_VERDICTS) < _MAX_VERDICTS:
+            _VERDICTS[key] = verdict
+    return verdict
+
+
 def _suspect(node: Any) -> bool:
     """Whether ``node`` breaks a rule somewhere: a quick walk without paths (most documents break none); the findings
     are then made with their paths by :func:`project_rule_errors`."""
@@ -94,7 +128,7 @@ def _suspect(node: Any) -> bool:
                     exts = item.get(key)
                     for ext in exts if isinstance(exts, list) else ():
                         if isinstance(ext, dict):
-                            _check_extension(ext, "", scratch)
+                            check_extension(ext, "", scratch)
                 if scratch:
                     return True
             item = item.values()
@@ -120,7 +154,7 @@ def project_rule_errors(doc: Any) -> list[Diagnostic]:
                     if key in ("extension", "modifierExtension") and isinstance(value, list):
                         for i, ext in enumerate(value):
                             if isinstance(ext, dict):
-                                _check_extension(ext, f"{path}/{key}/{i}", found)
+                                check_extension(ext, f"{path}/{key}/{i}", found)
                     stack.append((value, f"{path}/{escape(key)}"))
                 elif isinstance(value, str) and len(value) > MAX_STRING:
                     found.append(error("FHIR-STRING-LIMIT", f"string of {len(value):,} characters: FHIR strings SHALL "

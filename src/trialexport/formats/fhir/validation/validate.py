@@ -32,11 +32,11 @@ from typing import Any
 
 from trialexport.diagnostics import Diagnostic, error
 
-from .elements import element_errors
+from .elements import element_findings
 from .elements import prepare as prepare_elements
 from .messages import explain_pattern
 from .pieces import JSON, Piece, escape, pointer, short, split
-from .project_rules import project_rule_errors
+from .project_rules import MAX_STRING, project_rule_errors
 from .schema import check_version, ecma_to_python_regex, load_schema, resource_types
 
 ENGINES = ("rs", "py")
@@ -167,7 +167,28 @@ def _py_errors(pieces: list[Piece], version: str) -> list[Diagnostic]:
     return found
 
 
-def validate_fhir(obj: JSON, version: str, *, engine: str = "rs", self_contained: bool = True) -> list[Diagnostic]:
+def walk_decides(size: int | None, schema_clean: bool) -> bool:
+    """Whether the element walk's extension findings stand for :func:`.project_rules.project_rule_errors`.
+
+    ``size``: the length in bytes of a JSON text of the document (its serialization), if known; ``schema_clean``:
+    the schema check (and the split into pieces) found nothing. Then the findings are identical:
+
+    * ``FHIR-STRING-LIMIT`` cannot apply when ``size <= MAX_STRING`` (1,048,576): each string of the document is one
+      JSON string literal of that text, and a literal takes at least one byte per character (UTF-8 encodes a code
+      point in 1-4 bytes, an escape such as ``\\n`` or ``\\u00e9`` in 2 or 6, a surrogate pair in 12), so no string
+      has more characters than the text has bytes. A longer text gets the full walk.
+    * ``FHIR-EXTENSION``: the slow walk checks the ``extension``/``modifierExtension`` list of every object of the
+      document. A schema-valid document holds no object the element walk does not visit when
+      :func:`.elements.walk_gaps` is empty (worked out from the schema) and no open property (``xhtml``) holds an
+      object or array (the walk notes it, and then the full walk runs); the walk checks the same lists with the
+      same function, at the same JSON pointers, ancestors before descendants as in the slow walk, and the findings
+      are sorted by path like the slow walk's (a stable sort: findings at one path keep that order).
+    """
+    return schema_clean and size is not None and size <= MAX_STRING
+
+
+def validate_fhir(obj: JSON, version: str, *, engine: str = "rs", self_contained: bool = True,
+                  size: int | None = None) -> list[Diagnostic]:
     """Validate a Bundle or single resource against the official ``version`` ("r5"/"r4") JSON schema.
 
     Findings: ``FHIR-SCHEMA`` (path = JSON pointer into ``obj``), ``FHIR-BINDING`` for a ``code`` outside the
@@ -178,7 +199,8 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs", self_contained
     ``FHIR-REF`` for a ``urn:uuid:``/``urn:oid:`` or ``Type/id`` reference that resolves to no
     entry (``self_contained=False``, for files from elsewhere: only where the Bundle type requires it, see
     :func:`.elements._unresolved`). ``engine``: ``"rs"`` (jsonschema_rs; objects holding non-JSON values such as
-    ``datetime`` go to the reference engine) or ``"py"``.
+    ``datetime`` go to the reference engine) or ``"py"``. ``FHIR-STRING-LIMIT`` and ``FHIR-EXTENSION``:
+    :mod:`.project_rules`; ``size``: the byte length of ``obj``'s serialization, if known (:func:`walk_decides`).
     """
     check_version(version)
     engine = choose_engine(engine)
@@ -192,10 +214,14 @@ def validate_fhir(obj: JSON, version: str, *, engine: str = "rs", self_contained
             found += _py_errors(pieces, version)
     else:
         found += _py_errors(pieces, version)
-    bindings, required, refs = element_errors(pieces, version, obj if obj.get("resourceType") == "Bundle" else None,
-                                              self_contained=self_contained)
-    if bindings:  # a value the schema already rejected is reported once
+    walk = element_findings(pieces, version, obj if obj.get("resourceType") == "Bundle" else None,
+                            self_contained=self_contained, extensions=walk_decides(size, not found))
+    if walk.bindings:  # a value the schema already rejected is reported once
         flagged = {d.path for d in found}
-        found += [d for d in bindings if d.path not in flagged]
-    return found + required + refs + project_rule_errors(obj)
+        found += [d for d in walk.bindings if d.path not in flagged]
+    if walk.extensions is not None:
+        rules = sorted(walk.extensions, key=lambda d: d.path or "")
+    else:
+        rules = project_rule_errors(obj)
+    return found + walk.required + walk.refs + rules
 
