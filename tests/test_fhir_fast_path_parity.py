@@ -158,8 +158,16 @@ def _findings(doc: JSON, version: str, size: int | None = None) -> list[tuple[st
 
 
 def _slow(doc: JSON, version: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str, str | None]]:
-    """Findings with nothing shared: a fresh shape verdict per object, the full project-rule walk always."""
+    """Findings with nothing shared or skipped: a fresh shape verdict per object, every object visited (no inert
+    shape skipped), the full project-rule walk always."""
+    init = elements._Shape.__init__
+
+    def visit_all(shape: Any, plan: Any, keys: tuple[str, ...]) -> None:
+        init(shape, plan, keys)
+        shape.inert = False
+
     with monkeypatch.context() as m:
+        m.setattr(elements._Shape, "__init__", visit_all)
         m.setattr(elements, "_MAX_SHAPES", 0)
         m.setattr(project_rules, "_suspect", lambda node: True)
         m.setattr(validate, "walk_decides", lambda size, clean: False)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from trialexport.diagnostics import Diagnostic, error, info
 
 from .bindings import load_bindings
-from .pieces import MAX_MSG, Piece, escape, resource_slots
+from .pieces import MAX_MSG, Piece, escape, pointer, resource_slots
 from .project_rules import check_extension, extension_ok
 from .required import load_required
 from .schema import load_schema, resource_types
@@ -81,7 +81,7 @@ class _Shape:
     that have a rule (in the object's order). Objects of one shape (hundreds of Locations of a study) share it, and
     only their values are checked one by one."""
 
-    __slots__ = ("choices", "exts", "missing", "opens", "ruled")
+    __slots__ = ("choices", "exts", "inert", "missing", "opens", "ruled")
 
     def __init__(self, plan: _Def, keys: tuple[str, ...]) -> None:
         self.exts = tuple(k for k in keys if k in _EXTENSION_KEYS)
@@ -96,6 +96,8 @@ class _Shape:
                                            f"{', '.join(sorted(given))}")
                         for path, given in chosen.items() if len(given) > 1]
         self.ruled: list[tuple[str, Rule]] = [(prop, plan.props[prop]) for prop in keys if prop in plan.props]
+        # nothing to report and nothing to descend into: visiting an object of this shape does nothing at all
+        self.inert = not (self.missing or self.choices or self.ruled or self.exts or self.opens)
 
 
 @cache
@@ -213,7 +215,7 @@ class _Walk:
         self.unwalked = False  # an object or array found in an open property (not walked: see walk_gaps)
         self.bindings: list[Diagnostic] = []
         self.required: list[Diagnostic] = []
-        self.refs: list[tuple[str, str]] = []  # (pointer, reference)
+        self.refs: list[tuple[str, tuple[str | int, ...], str]] = []  # (base, tokens: the pointer, reference)
         self.base = ""
         self.stack: list[str | int] = []  # property names and indices down to the node visited
 
@@ -223,7 +225,11 @@ class _Walk:
 
     def visit(self, node: JSON, plan: _Def) -> None:
         keys = tuple(node)
-        shape = plan.shapes.get(keys) or plan.shape(keys)
+        self.shaped(node, plan.shapes.get(keys) or plan.shape(keys))
+
+    def shaped(self, node: JSON, shape: _Shape) -> None:
+        """Visit ``node``, an object of ``shape``; the objects below of an inert shape are skipped (their visit would
+        do nothing)."""
         for elem, msg in shape.missing:
             self.required.append(error("FHIR-REQUIRED", msg, path=self.pointer(elem)))
         if self.rules is not None:  # before the objects below: extension findings in the slow walk's order
@@ -240,20 +246,24 @@ class _Walk:
             value = node[prop]
             if sub is not None:
                 if isinstance(value, dict):
-                    self.stack.append(prop)
-                    self.visit(value, sub)
-                    self.stack.pop()
+                    child = sub.shapes.get(keys := tuple(value)) or sub.shape(keys)
+                    if not child.inert:
+                        self.stack.append(prop)
+                        self.shaped(value, child)
+                        self.stack.pop()
                 elif isinstance(value, list):
                     self.stack.append(prop)
                     for i, item in enumerate(value):
                         if isinstance(item, dict):
-                            self.stack.append(i)
-                            self.visit(item, sub)
-                            self.stack.pop()
+                            child = sub.shapes.get(keys := tuple(item)) or sub.shape(keys)
+                            if not child.inert:
+                                self.stack.append(i)
+                                self.shaped(item, child)
+                                self.stack.pop()
                     self.stack.pop()
             elif is_ref:
                 if isinstance(value, str):
-                    self.refs.append((self.pointer(prop), value))
+                    self.refs.append((self.base, (*self.stack, prop), value))
             elif codes is not None:
                 if isinstance(value, str):
                     if value not in codes:
@@ -284,7 +294,8 @@ _TAIL_REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64})$")
 SELF_CONTAINED_TYPES = ("document",)
 
 
-def _unresolved(bundle: JSON, refs: list[tuple[str, str]], self_contained: bool) -> list[Diagnostic]:
+def _unresolved(bundle: JSON, refs: list[tuple[str, tuple[str | int, ...], str]], self_contained: bool,
+                ) -> list[Diagnostic]:  # fmt: skip
     """Findings for references that name no entry of ``bundle`` (by fullUrl, or ``Type/id``).
 
     ``urn:uuid:``/``urn:oid:`` references can only resolve to an entry's fullUrl: ``FHIR-REF`` in any Bundle. A
@@ -307,11 +318,13 @@ def _unresolved(bundle: JSON, refs: list[tuple[str, str]], self_contained: bool)
     btype = bundle.get("type")
     inside = "/entry/0/resource/" if btype in SELF_CONTAINED_TYPES else None
     found = []
-    for path, ref in refs:
+    for base, tokens, ref in refs:  # the JSON pointer is only built for a reference that resolves to no entry
         if ref.startswith(("urn:uuid:", "urn:oid:")):
             if ref not in full_urls:
+                path = pointer(base, tokens)
                 found.append(error("FHIR-REF", f"reference {ref!r} matches no entry fullUrl in the Bundle", path=path))
         elif (m := _LITERAL_REF.match(ref)) and f"{m.group(1)}/{m.group(2)}" not in literal:
+            path = pointer(base, tokens)
             if self_contained or (inside is not None and path.startswith(inside)):
                 why = "" if self_contained else f" (a {btype} Bundle carries what its Composition references)"
                 found.append(error("FHIR-REF", f"reference {ref!r} matches no entry (resourceType/id or fullUrl){why}",
@@ -344,10 +357,10 @@ def element_findings(pieces: list[Piece], version: str, bundle: JSON | None = No
     """
     plan = _plan(version)
     walk = _Walk(extensions)
-    for pointer, rtype, shell in pieces:
+    for where, rtype, shell in pieces:
         node = plan.get(rtype)
         if node is not None:
-            walk.base = pointer
+            walk.base = where
             walk.visit(shell, node)
     in_bundle = bundle is not None and isinstance(bundle.get("entry"), list)
     refs = _unresolved(bundle, walk.refs, self_contained) if bundle is not None and in_bundle else []
