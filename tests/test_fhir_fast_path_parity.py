@@ -264,3 +264,29 @@ def test_string_limit_boundary_same_findings(extra: int, monkeypatch: pytest.Mon
     fast = _findings(doc, "r5", size)
     assert fast == _slow(doc, "r5", monkeypatch)
     assert [f[1] for f in fast] == (["FHIR-STRING-LIMIT"] if extra else [])
+
+
+def test_open_properties_are_told_apart() -> None:
+    """What may hold an object the walk does not follow: an ``xhtml`` (``{}``) or untyped value; not a scalar, an
+    enum, an array of those, a ``ResourceList`` (cut out by the split) or a definition the walk follows."""
+    defs = {"xhtml": {}, "string": {"type": "string"}, "ResourceList": {"oneOf": []}, "Coding": {"properties": {}}}
+    is_open = [elements._open(p, defs) for p in (
+        {"$ref": "#/definitions/xhtml"}, {}, {"type": "array", "items": {}},
+        {"$ref": "#/definitions/string"}, {"enum": ["a"]}, {"const": "Location"},
+        {"type": "array", "items": {"enum": ["a"]}}, {"$ref": "#/definitions/ResourceList"},
+        {"type": "array", "items": {"$ref": "#/definitions/Coding"}})]
+    assert is_open == [True, True, True, False, False, False, False, False, False]
+
+
+def test_walk_gaps_names_what_the_walk_would_miss(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan that does not follow Location.address (or has no Location plan) is a gap: no shortcut then."""
+    full = elements._plan("r5")
+    broken = dict(full)
+    loc = elements._Def()
+    loc.props = {k: v for k, v in full["Location"].props.items() if k != "address"}
+    loc.opens = full["Location"].opens
+    broken["Location"] = loc
+    monkeypatch.setattr(elements, "_plan", lambda version: broken)
+    assert elements.walk_gaps.__wrapped__("r5") == ("Location.address: Address not followed",)
+    del broken["Location"]
+    assert "Location: no plan" in elements.walk_gaps.__wrapped__("r5")

@@ -180,9 +180,11 @@ def walk_decides(size: int | None, schema_clean: bool) -> bool:
     * ``FHIR-EXTENSION``: the slow walk checks the ``extension``/``modifierExtension`` list of every object of the
       document. A schema-valid document holds no object the element walk does not visit when
       :func:`.elements.walk_gaps` is empty (worked out from the schema) and no open property (``xhtml``) holds an
-      object or array (the walk notes it, and then the full walk runs); the walk checks the same lists with the
-      same function, at the same JSON pointers, ancestors before descendants as in the slow walk, and the findings
-      are sorted by path like the slow walk's (a stable sort: findings at one path keep that order).
+      object or array (the walk notes it, and then the full walk runs). An object of an inert shape is skipped, but
+      it has no extension list, no open property and no property the walk follows, hence no object below it. The
+      walk checks the same lists with the same function, at the same JSON pointers, ancestors before descendants as
+      in the slow walk, and the findings are sorted by path like the slow walk's (a stable sort: findings at one
+      path keep that order). A non-BMP character is one character of a Python string and 4 bytes of UTF-8.
     """
     return schema_clean and size is not None and size <= MAX_STRING
 
