@@ -84,29 +84,39 @@ def check_extension(ext: dict[str, Any], path: str, found: list[Diagnostic]) -> 
             found.append(error("FHIR-EXTENSION", message, path=where))
 
 
-_VERDICTS: dict[tuple[str, tuple[str, ...]], bool] = {}
+_VERDICTS: dict[tuple[Any, ...], bool] = {}
 _MAX_VERDICTS = 4096
 
 
-def extension_ok(ext: dict[str, Any]) -> bool:
-    """Whether :func:`check_extension` finds nothing wrong with ``ext`` (its own rule; extensions nested in it are
-    judged on their own).
+def _parts_key(subs: list[Any]) -> tuple[Any, ...]:
+    """What :func:`check_extension` reads of the items of a complex extension's ``extension`` list: whether each is
+    an object, its ``url`` when that is a string (any other ``url``, like a non-object, names no part: ``None``),
+    and its property names in order."""
+    out: list[Any] = []
+    for sub in subs:
+        if isinstance(sub, dict):
+            url = sub.get("url")
+            out.append((url if isinstance(url, str) else None, tuple(sub)))
+        else:
+            out.append(None)
+    return tuple(out)
 
-    Remembered per ``(url, property names in order)`` for an extension without sub-extensions: what
-    :func:`check_extension` reads of such an extension is its ``url``, which property names start with ``value``
-    (in order) and whether ``extension`` is one of them, all given by that key; one with sub-extensions is checked
-    each time."""
+
+def extension_ok(ext: dict[str, Any]) -> bool:
+    """Whether :func:`check_extension` finds nothing wrong with ``ext`` (its own rule; extensions nested in its parts
+    are judged on their own).
+
+    Remembered per key holding everything :func:`check_extension` reads: the ``url``, the property names in order
+    (which start with ``value``, whether ``extension`` is one) and, when ``extension`` is a list, :func:`_parts_key`
+    of it. Equal keys give equal verdicts; the findings themselves are always made by :func:`check_extension`."""
     url = ext.get("url")
     if not isinstance(url, str):
         return True
-    if "extension" in ext:
-        scratch: list[Diagnostic] = []
-        check_extension(ext, "", scratch)
-        return not scratch
-    key = (url, tuple(ext))
+    subs = ext.get("extension")
+    key = (url, tuple(ext), _parts_key(subs) if isinstance(subs, list) else None)
     verdict = _VERDICTS.get(key)
     if verdict is None:
-        scratch = []
+        scratch: list[Diagnostic] = []
         check_extension(ext, "", scratch)
         verdict = not scratch
         if len(_VERDICTS) < _MAX_VERDICTS:
