@@ -149,3 +149,19 @@ def test_emitted_record_path_same_findings(large_trial, version: str, brk: str |
         assert fast == []
     else:
         assert module.T.done and "ODM-OIDREF" in {f[0] for f in fast}
+
+
+@pytest.mark.parametrize("version", ["1.3.2", "2.0"])
+def test_emitted_record_judged_in_one_pass_like_the_parsed_document(large_trial, version: str) -> None:
+    """The one-pass reading of the emitter's record: a whole valid record resolves; a dangling reference at its very
+    end, or an element of another namespace anywhere (not judged on the record: the parsed document is), does not."""
+    from trialexport.formats.odm.validation import _references_resolve
+
+    built = odm_family.build(large_trial, version, Options())
+    record = written(built.doc.root, odm_family.serialize(built.doc, version, Options()))
+    assert record is not None and len(record) > SITES
+    assert _references_resolve(record, version)
+    item_ref = next(attrs for tag, attrs in record if tag == "ItemRef")
+    assert not _references_resolve([*record, ("ItemRef", {**item_ref, "ItemOID": "IT.NOWHERE"})], version)
+    assert not _references_resolve([("x:Extension", {}), *record], version)
+    assert not _references_resolve([*record, ("x:Extension", {})], version)

@@ -71,3 +71,20 @@ def test_trial_changed_in_place_gets_its_new_values(corpus_trials, name: str) ->
     trial.identification.official_title = "A title changed in place"
     after = _written(name, trial)[0]
     assert b"A title changed in place" in after and b"A title changed in place" not in before
+
+
+def test_trial_summary_records_worked_out_once_per_record(corpus_trials, monkeypatch) -> None:
+    """ODM 1.3.2 and 2.0 carry the same TS rows: the second version replays the first one's records (and what
+    they reported and carried) instead of running the rows again; outside a record's scope each computes its own."""
+    from trialexport.cdisc import ts
+
+    assert ts.ts_rows("1.3.2") == ts.ts_rows("2.0")
+    trial = next(r.trial for r in corpus_trials.values() if r.trial)
+    calls = []
+    real = ts._records
+    monkeypatch.setattr(ts, "_records", lambda ctx, version: calls.append(version) or real(ctx, version))
+    with dumped_once(trial):
+        inside = [_written(name, trial) for name in ("odm-1.3.2", "odm-2.0")]
+    assert calls == ["1.3.2"]
+    assert [_written(name, trial) for name in ("odm-1.3.2", "odm-2.0")] == inside
+    assert calls == ["1.3.2", "1.3.2", "2.0"]

@@ -132,9 +132,27 @@ def _values(ctx: Ctx, row: TSRow, fn: Transform, aggregate: bool) -> list[tuple[
     return out
 
 
+_ROW_SETS: dict[tuple[TSRow, ...], int] = {}  # each distinct row set (in table order) -> a number naming it
+
+
+@cache
+def _records_key(version: str) -> tuple[str, int]:
+    """What the records of ``version`` depend on besides the trial: its rows. Versions with the same rows get the
+    same key (ODM 1.3.2 and 2.0 carry the same parameters)."""
+    rows = ts_rows(version)
+    return "ts-records", _ROW_SETS.setdefault(rows, len(_ROW_SETS))
+
+
 def ts_records(ctx: Ctx, version: str) -> list[TSRecord]:
     """The TS records of the trial in table order (TSSEQ per parameter); ``ctx.carried`` gets the model paths
-    they carry (sources and conditions; ``{}`` sources, such as the list a count reads, carry nothing)."""
+    they carry (sources and conditions; ``{}`` sources, such as the list a count reads, carry nothing).
+
+    Worked out once per record for every version with the same rows (:meth:`CdiscContext.once`: what it reported
+    and carried is replayed): :func:`_records` reads nothing but the trial's data and the rows."""
+    return list(ctx.once(_records_key(version), partial(_records, ctx, version)))
+
+
+def _records(ctx: Ctx, version: str) -> list[TSRecord]:
     found: dict[str, list[tuple[TSRow, str, TSValue]]] = {}
     for row, fn, aggregate, leaves in _steps(version):
         if row.fallback and found.get(row.parmcd):

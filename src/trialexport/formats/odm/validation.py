@@ -351,13 +351,26 @@ def _reference_errors(root: etree._Element, version: str, source: str | None, *,
 def _references_resolve(written: Sequence[tuple[str, Mapping[str, str | None]]], version: str) -> bool:
     """Whether the references of a document as its emitter wrote it (``(local name, attributes)`` of each element
     with attributes, in document order; ``None``: not written) all resolve: :func:`_reference_errors` on the parsed
-    document would find nothing. A prefixed name (another namespace) is not judged here (``False``)."""
+    document would find nothing. A prefixed name (another namespace) is not judged here (``False``).
+
+    One pass over the record gathers what :func:`_problems` needs: the ``(kind, OID)`` definitions and the
+    referrers, each in document order as before, and the Leaf IDs (a set: order does not matter), so the result is
+    the one the separate passes gave; a prefixed name anywhere still gives ``False`` (only the boolean is returned,
+    so stopping early changes nothing)."""
     plan, own = _referrers(version)
-    if any(":" in tag for tag, _ in written):
-        return False
-    defined = [(tag, oid) for tag, attrs in written if (oid := attrs.get("OID")) is not None and tag not in own]
-    leaf_ids = {i for tag, attrs in written if tag == "Leaf" and (i := attrs.get("ID")) is not None}
-    referrers = [(None, tag, attrs.get) for tag, attrs in written if tag in plan]
+    defined: list[tuple[str, str]] = []
+    leaf_ids: set[str] = set()
+    referrers: list[tuple[None, str, Getter]] = []
+    for tag, attrs in written:
+        if ":" in tag:
+            return False
+        oid = attrs.get("OID")
+        if oid is not None and tag not in own:
+            defined.append((tag, oid))
+        if tag in plan:
+            referrers.append((None, tag, attrs.get))
+        if tag == "Leaf" and (i := attrs.get("ID")) is not None:
+            leaf_ids.add(i)
     return next(_problems(defined, leaf_ids, referrers, version, True), None) is None
 
 
