@@ -35,9 +35,12 @@ Nothing here imports dask at module level; ``import trialexport`` never does.
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from trialexport.formats.base import Options
@@ -47,25 +50,70 @@ from .record import RecordOutcome, output_name
 BATCH = 16  # records per Dask task (at most): the client's cost per task (~7 ms) over ~16 x 25 ms of work
 REFRESH = 64  # tasks submitted between two questions to the scheduler about the cluster's size
 CONNECT_TIMEOUT = float(os.environ.get("TRIALEXPORT_DASK_TIMEOUT", "10"))  # seconds to reach a scheduler
+RECORD_TIMEOUT = 120.0  # default --dask-timeout: seconds one record may convert (the slowest measured: ~2 s)
+RESTART_TIMEOUT = 30.0  # seconds a worker's nanny may take to replace a worker stopped for a hung record
 INSTALL_HINT = "pip install 'trialexport[dask]'"
+
+# On a worker: batch token -> (index in the batch of the record converting now, time.monotonic() it started).
+_RUNNING: dict[str, tuple[int, float]] = {}
 
 
 class DaskUnavailable(Exception):
     """``--dask`` cannot run: dask is not installed, the scheduler cannot be reached or has no worker (one line)."""
 
 
-def _run_batch(func: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """One Dask task: ``func`` over a batch of items (runs on a worker)."""
-    return [func(item) for item in items]
+def _run_batch(func: Callable[[Any], Any], items: list[Any], token: str) -> list[Any]:
+    """One Dask task: ``func`` over a batch of items (runs on a worker), saying which item it is on (see
+    :func:`_progress`)."""
+    results = []
+    try:
+        for index, item in enumerate(items):
+            _RUNNING[token] = (index, time.monotonic())
+            results.append(func(item))
+    finally:
+        _RUNNING.pop(token, None)
+    return results
+
+
+def _progress(token: str) -> tuple[int, float] | None:
+    """On a worker (``client.run``, the worker's event loop, so it answers while a task hangs): the item of batch
+    ``token`` converting now and for how many seconds; ``None`` if the batch is not running there."""
+    state = _RUNNING.get(token)
+    return None if state is None else (state[0], time.monotonic() - state[1])
+
+
+class _Hung(Exception):
+    """A task overran the per-record limit: the item it is stuck on (``None``: unknown) and its worker."""
+
+    def __init__(self, index: int | None, worker: str | None, detail: str) -> None:
+        super().__init__(detail)
+        self.index = index
+        self.worker = worker
+
+
+@dataclass(slots=True)
+class _Task:
+    """A batch in flight (``future``), or the results of one already known (``results``)."""
+
+    chunk: list[Any]
+    future: Any = None
+    token: str = ""
+    results: list[Any] | None = None
 
 
 class DaskWorkers:
     """The workers of a ``dask.distributed`` cluster running one function over a stream of items, results in input
-    order (the interface of :class:`.workers.Workers`, for :func:`.batch.convert_paths`)."""
+    order (the interface of :class:`.workers.Workers`, for :func:`.batch.convert_paths`).
 
-    def __init__(self, client: Any, batch: int = BATCH) -> None:
+    ``timeout``: seconds one item may run on a worker (``None`` or 0: no limit). An item that overruns it fails
+    alone (a :class:`.workers.WorkerDied`): its task is cancelled and its worker restarted (its nanny starts a
+    fresh one: a Python thread cannot be stopped), the other items of its batch are sent again.
+    """
+
+    def __init__(self, client: Any, batch: int = BATCH, timeout: float | None = RECORD_TIMEOUT) -> None:
         self.client = client
         self.batch = batch
+        self.timeout = timeout or None
         self._futures: list[Any] = []
         self._submitted = 0
         self._window = 2
@@ -82,13 +130,21 @@ class DaskWorkers:
         small input still spreads over every worker and a large one costs few tasks."""
         return min(self.batch, 1 << min(self._submitted // max(self._window, 1), 16))
 
+    def _submit(self, func: Callable[[Any], Any], chunk: list[Any]) -> _Task:
+        token = uuid.uuid4().hex
+        future = self.client.submit(_run_batch, func, chunk, token, key=f"trialexport-batch-{token}", pure=False)
+        self._futures.append(future)
+        self._submitted += 1
+        return _Task(chunk, future, token)
+
     def imap(self, func: Callable[[Any], Any], items: Iterable[Any], window: int = 0) -> Iterator[Any]:
         """``func(item)`` for each item, in input order; a :class:`.workers.WorkerDied` in place of the result of an
-        item whose task failed (e.g. its worker died more often than the scheduler retries, ``KilledWorker``).
-        ``window`` is ignored: the number of tasks in flight follows the cluster's size."""
+        item that overran the time limit, or whose task failed on its own (e.g. its worker died more often than the
+        scheduler retries: ``KilledWorker``; the other items of a failed batch are sent again one by one, so only
+        the culprit fails). ``window`` is ignored: the number of tasks in flight follows the cluster's size."""
         from .workers import WorkerDied
 
-        pending: deque[tuple[list[Any], Any]] = deque()
+        pending: deque[_Task] = deque()
         source = iter(items)
         exhausted = False
         while True:
@@ -97,22 +153,100 @@ class DaskWorkers:
                 if not chunk:
                     exhausted = True
                     break
-                future = self.client.submit(_run_batch, func, chunk, pure=False)
-                self._futures.append(future)
-                self._submitted += 1
-                pending.append((chunk, future))
+                pending.append(self._submit(func, chunk))
             if not pending:
                 return
-            chunk, future = pending.popleft()
-            self._futures.remove(future)
+            task = pending.popleft()
+            if task.results is not None:
+                yield from task.results
+                continue
+            self._futures.remove(task.future)
             try:
-                results = future.result()
+                results = self._wait(task)
+            except _Hung as hung:
+                note = self._stop(task.future, hung.worker)
+                if hung.index is None and len(task.chunk) > 1:  # stuck on an unknown item: each on its own
+                    again = [self._submit(func, [item]) for item in task.chunk]
+                else:
+                    index = hung.index or 0
+                    died = WorkerDied(f"{hung}{note}; re-run with --resume to try it again", task.chunk[index])
+                    before, after = task.chunk[:index], task.chunk[index + 1:]
+                    again = [*([self._submit(func, before)] if before else []), _Task([], results=[died]),
+                             *([self._submit(func, after)] if after else [])]
+                pending.extendleft(reversed(again))
+                continue
             except Exception as exc:  # the task failed on the cluster: its records fail, the batch goes on
+                if len(task.chunk) > 1:
+                    pending.extendleft(reversed([self._submit(func, [item]) for item in task.chunk]))
+                    continue
                 name = type(exc).__name__
-                yield from (WorkerDied(f"the Dask task converting this record failed ({name}: {exc})", item)
-                            for item in chunk)
+                yield WorkerDied(f"the Dask task converting this record failed ({name}: {exc})", task.chunk[0])
                 continue
             yield from results
+
+    def _wait(self, task: _Task) -> list[Any]:
+        """The results of ``task``; :class:`_Hung` once one of its items has run longer than :attr:`timeout` on a
+        worker (asked of the worker running it), or, when no worker says it runs it (a worker that stopped
+        answering, a task lost), once it has been waited for longer than :attr:`timeout` per item."""
+        if self.timeout is None:
+            return list(task.future.result())
+        from dask.distributed import wait
+
+        poll = min(max(self.timeout / 4, 0.05), 5.0)
+        started = time.monotonic()
+        while True:
+            try:
+                wait([task.future], timeout=poll)
+            except TimeoutError:
+                pass
+            else:
+                return list(task.future.result())
+            where = self._where(task, poll)
+            for worker, (index, seconds) in where.items():
+                if seconds > self.timeout:
+                    raise _Hung(index, worker, f"converting this record took longer than {self.timeout:g} s "
+                                               f"(--dask-timeout) on Dask worker {worker}")
+            waited = time.monotonic() - started
+            if not where and waited > self.timeout * len(task.chunk):
+                workers = self._holders(task)
+                raise _Hung(None, workers[0] if workers else None,
+                            f"no Dask worker reported converting this record's task for {waited:.0f} s "
+                            f"(--dask-timeout {self.timeout:g} s per record): its worker "
+                            f"{workers[0] if workers else '(none)'} stopped answering or the task was lost")
+
+    def _holders(self, task: _Task) -> list[str]:
+        """Workers the scheduler says are processing ``task``."""
+        try:
+            processing = self.client.processing()
+        except (OSError, TimeoutError):
+            return []
+        return [worker for worker, keys in processing.items() if task.future.key in keys]
+
+    def _where(self, task: _Task, limit: float) -> dict[str, tuple[int, float]]:
+        """Worker -> (item, seconds on it) for the workers running ``task`` that answer within ``limit`` seconds."""
+        workers = self._holders(task)
+        if not workers:
+            return {}
+        try:
+            answers = self.client.run(_progress, task.token, workers=workers, on_error="return",
+                                      callback_timeout=limit)
+        except (OSError, TimeoutError):
+            return {}
+        return {w: a for w, a in answers.items() if isinstance(a, tuple)}
+
+    def _stop(self, future: Any, worker: str | None) -> str:
+        """Cancel ``future`` and restart ``worker`` (its thread is stuck); what became of the worker, for the
+        diagnostic."""
+        self.client.cancel([future])
+        if worker is None:
+            return "; its task was cancelled"
+        try:
+            status = self.client.restart_workers([worker], timeout=RESTART_TIMEOUT, raise_for_error=False)
+        except Exception as exc:  # e.g. a worker without a nanny: it keeps its stuck thread
+            return f"; its task was cancelled, the worker could not be restarted ({type(exc).__name__}: {exc})"
+        state = status.get(worker, "unknown") if isinstance(status, dict) else status
+        return "; its task was cancelled and the worker restarted" if state == "OK" else \
+            f"; its task was cancelled, restarting the worker: {state}"
 
     def close(self) -> None:
         """Cancel the tasks still queued (idempotent); the cluster itself belongs to whoever opened it."""
@@ -155,16 +289,18 @@ def connect(address: str) -> Iterator[Any]:
         yield client
 
 
-def convert_on_dask(client: Any, inputs: Iterable[str], targets: Sequence[str], out_dir: str, options: Options,
-                    **kwargs: Any) -> Iterator[RecordOutcome]:
+def convert_on_dask(client: Any, inputs: Iterable[str], targets: Sequence[str], out_dir: str, options: Options, *,
+                    timeout: float | None = RECORD_TIMEOUT, **kwargs: Any) -> Iterator[RecordOutcome]:
     """Convert every record of ``inputs`` on the cluster of ``client`` into ``out_dir`` (a path the workers share);
-    yield one outcome per record, in input order. ``kwargs``: those of :func:`.batch.convert_paths` (``fmt``,
-    ``strict``, ``resume``, ``keep_partial``, ``allow``, ``full_coverage``)."""
+    yield one outcome per record, in input order. ``timeout``: seconds a record may take (``None``: no limit; see
+    :class:`DaskWorkers`). ``kwargs``: those of :func:`.batch.convert_paths` (``fmt``, ``strict``, ``resume``,
+    ``keep_partial``, ``allow``, ``full_coverage``)."""
     from .batch import convert_paths
 
     if out_dir in ("", "-"):
         raise ValueError("convert_on_dask writes files: out_dir must be a folder the workers share")
-    yield from convert_paths(inputs, list(targets), out_dir, options, pool=DaskWorkers(client), **kwargs)
+    yield from convert_paths(inputs, list(targets), out_dir, options, pool=DaskWorkers(client, timeout=timeout),
+                               **kwargs)
 
 
 def convert_record(data: bytes, source: str, targets: Sequence[str], options: Options, *, strict: bool = False,
