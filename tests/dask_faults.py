@@ -25,7 +25,12 @@ class _Fault(WorkerPlugin):
         self.marker = marker
 
     def setup(self, worker: Any) -> None:
+        """Load tables and schemas now (as a worker's first record would: a limit of 1 s per record then has a
+        margin of 40x, restarted workers included) and wrap the conversion of a record."""
+        from trialexport.formats.base import Options
         from trialexport.pipeline import batch
+
+        batch.warm_up(["fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0"], Options())
 
         real = batch.convert_one
         fault = self
@@ -70,3 +75,13 @@ class Kill(_Fault):
 
     def fire(self) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Freeze(_Fault):
+    """The worker process converting the record stops answering anything (SIGSTOP: its event loop too), as a
+    machine that hangs or drops off the network."""
+
+    name = "trialexport-test-freeze"
+
+    def fire(self) -> None:
+        os.kill(os.getpid(), signal.SIGSTOP)

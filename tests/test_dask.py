@@ -157,6 +157,12 @@ def test_usage_errors_are_one_line(scheduler, inputs, tmp_path, monkeypatch):
     assert stdout.returncode == 2 and "--dask needs an output folder" in stdout.stderr
     bad = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "b", "--dask", "local:many")
     assert bad.returncode == 2 and "expected local or local:N" in bad.stderr
+    negative = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "n", "--dask", scheduler,
+                   "--dask-timeout", "-1")
+    assert negative.returncode == 2 and "--dask-timeout" in negative.stderr
+    alone = cli("convert", inputs["folder"], "--to", "fhir-r4", "-o", tmp_path / "l", "--dask-timeout", "5")
+    assert alone.returncode == 0 and "warning: --dask-timeout has no effect without --dask" in alone.stderr
+    assert f"[default: {dask_run.RECORD_TIMEOUT:g}]" in " ".join(cli("convert", "--help").stdout.split())
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if the extra were not installed
     missing = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "c", "--dask", scheduler)
     assert missing.returncode == 2
@@ -209,16 +215,12 @@ def test_the_python_api_recipe(scheduler, inputs, reference, tmp_path):
 
 @pytest.fixture
 def own_cluster():
-    """A fresh LocalCluster of 2 worker processes, warm (tables and schemas loaded, as after a worker's first
-    record: a 1 s limit per record then has a margin of 40x), and a client to register faults with."""
+    """A fresh LocalCluster of 2 worker processes and a client to register faults with (a fault's plugin warms every
+    worker, restarted ones too)."""
     from dask.distributed import Client, LocalCluster
-
-    from trialexport.formats.base import Options
-    from trialexport.pipeline.batch import warm_up
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
-        client.run(warm_up, ["fhir-r5", "fhir-r4", "odm-1.3.2", "odm-2.0"], Options())
         yield cluster.scheduler_address, client
 
 
@@ -245,19 +247,40 @@ def test_a_hung_record_fails_alone_after_the_timeout_and_a_rerun_retries_it(own_
     line = next((ln for ln in run.stderr.splitlines() if "line 6" in ln), run.stderr)
     assert line.startswith(f"{src}: record line 6: error MAP-CRASH: converting this record took longer than 1 s "
                            "(--dask-timeout) on Dask worker tcp://"), line
-    assert "its task was cancelled and the worker restarted; re-run with --resume to try it again" in line
+    assert "its task was cancelled and its worker process ended (its Dask nanny starts a new one); re-run with " \
+           "--resume to try it again" in line
     assert f"{len(RECORDS) - 1} of {len(RECORDS)} record(s) converted, 1 failed" in run.stderr
     assert "Traceback" not in run.stderr
     assert _files(out) == _without(reference, 5)  # line 5, in the hung record's task, converted again
     assert not list(out.glob(".*.part"))
     hung_worker = int(marker.read_text().split()[0])
-    assert not _alive(hung_worker)  # restarted: the stuck thread is gone with its process
-    assert len(client.scheduler_info()["workers"]) == 2
+    assert not _alive(hung_worker)  # the stuck thread is gone with its process
+    client.wait_for_workers(2, timeout=30)  # and the nanny started a new worker
 
     again = cli("convert", src, "--to", TARGETS, "-o", out, "--dask", address, "--dask-timeout", "1", "--resume")
     assert again.returncode == 0, again.stderr
     assert f"({len(RECORDS) - 1} already current, skipped)" in again.stderr
     assert _files(out) == reference
+
+
+def test_a_worker_that_stops_answering_is_replaced_and_its_records_converted_elsewhere(own_cluster, inputs, reference,
+                                                                                      tmp_path):
+    """The worker converting line 6 freezes (SIGSTOP, event loop included): no worker reports the task of lines 5-6
+    running, so after the limit per record (1 s x 2) the task is cancelled, the frozen worker killed by its nanny and
+    replaced, and lines 5 and 6 are sent again one per task: every record is converted, the CLI's bytes."""
+    from dask_faults import Freeze
+
+    address, client = own_cluster
+    marker = tmp_path / "frozen-once"
+    client.register_plugin(Freeze("line 6", str(marker)))
+    out = tmp_path / "out"
+    run = cli("convert", _ndjson(inputs, tmp_path), "--to", TARGETS, "-o", out, "--dask", address, "--dask-timeout",
+              "1")
+    assert run.returncode == 0, run.stderr
+    assert f"{len(RECORDS)} of {len(RECORDS)} record(s) converted" in run.stderr
+    assert not _alive(int(marker.read_text().split()[0]))
+    assert _files(out) == reference
+    assert not list(out.glob(".*.part"))
 
 
 def test_a_worker_killed_mid_task_is_recomputed_by_dask(own_cluster, inputs, reference, tmp_path):
@@ -307,6 +330,8 @@ def test_a_killed_run_leaves_complete_files_only_and_a_rerun_does_the_rest(own_c
     is complete, what workers staged is under temporary names only; ``--resume`` converts only the rest."""
     from dask_faults import Hang
 
+    from trialexport.pipeline.dask_run import _exit_worker
+
     address, client = own_cluster
     marker = tmp_path / "hung-once"
     client.register_plugin(Hang("line 6", str(marker)))
@@ -326,7 +351,11 @@ def test_a_killed_run_leaves_complete_files_only_and_a_rerun_does_the_rest(own_c
     assert done == {name: reference[name] for name in done}  # lines 1-4, each file complete
     assert {n.split(".")[0] for n in done} == {p.stem for p in RECORDS[:4]}
     assert len(list(out.glob(".*.part"))) >= 12  # lines 5, 7, 8 staged by workers, never committed
-    client.restart_workers(list(client.scheduler_info()["workers"]))  # the hung thread goes with its process
+    hung = int(marker.read_text().split()[0])  # end the worker whose thread hangs; its nanny starts a new one
+    client.run(_exit_worker, workers=[w for w, pid in client.run(os.getpid).items() if pid == hung], wait=False)
+    while _alive(hung):
+        time.sleep(0.05)
+    client.wait_for_workers(2, timeout=30)
     before = _stamps(out)
 
     finish = cli(*args)

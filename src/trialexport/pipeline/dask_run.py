@@ -15,6 +15,21 @@ The same pipeline as ``convert --jobs N`` (:func:`.batch.convert_paths`), with t
 * ``--resume`` applies :mod:`.resume`'s rule on the workers: a record whose outputs exist and are newer than its
   input, the tool and the settings marker is not converted again. Temporary files of a killed run are removed.
 
+When things go wrong on the cluster (each case tested on a LocalCluster, ``tests/test_dask.py``):
+
+* a worker process dies (killed, out of memory): the scheduler gives its tasks to other workers (up to
+  ``distributed.scheduler.allowed-failures`` times, 3 by default), so its records are converted anyway; past that it
+  gives up (``KilledWorker``) and the records of that task are sent again one per task, so only the record that
+  kills its workers fails (``MAP-CRASH``, exit 1);
+* a record still converting after ``--dask-timeout`` seconds (:data:`RECORD_TIMEOUT` by default; workers say which
+  record of a task they are on, so the limit is per record) fails alone: its task is cancelled and its worker process
+  ended (a Python thread cannot be stopped; the worker's nanny starts a new one, as after any worker death), the
+  other records of the task are sent again; ``--resume`` tries it again later;
+* a worker that stops answering (a frozen machine): once a task has waited the limit per record without any worker
+  saying it runs it, the task is cancelled, the worker restarted, and its records sent again one per task;
+* the client is killed: files already renamed into place are complete; files workers staged stay under temporary
+  names and the next run removes them; ``--resume`` converts only what is missing.
+
 Why the client renames rather than the workers: it keeps one rule for a study id seen twice (the newer copy wins) and
 the same bytes as ``--jobs``; a rename is one metadata operation, the writing of the bytes is on the workers.
 
@@ -50,7 +65,7 @@ from .record import RecordOutcome, output_name
 BATCH = 16  # records per Dask task (at most): the client's cost per task (~7 ms) over ~16 x 25 ms of work
 REFRESH = 64  # tasks submitted between two questions to the scheduler about the cluster's size
 CONNECT_TIMEOUT = float(os.environ.get("TRIALEXPORT_DASK_TIMEOUT", "10"))  # seconds to reach a scheduler
-RECORD_TIMEOUT = 120.0  # default --dask-timeout: seconds one record may convert (the slowest measured: ~2 s)
+RECORD_TIMEOUT = 120.0  # default --dask-timeout, seconds per record: 90x a 6,400-site study --to all (1.3 s CPU)
 RESTART_TIMEOUT = 30.0  # seconds a worker's nanny may take to replace a worker stopped for a hung record
 INSTALL_HINT = "pip install 'trialexport[dask]'"
 
@@ -73,6 +88,13 @@ def _run_batch(func: Callable[[Any], Any], items: list[Any], token: str) -> list
     finally:
         _RUNNING.pop(token, None)
     return results
+
+
+async def _exit_worker() -> None:
+    """On a worker (``client.run``, asynchronous as ``wait=False`` needs): end its process now, a thread stuck in a
+    record with it (a nanny starts a new worker; the scheduler gives the worker's other tasks to others, as for any
+    worker that dies)."""
+    os._exit(1)
 
 
 def _progress(token: str) -> tuple[int, float] | None:
@@ -164,7 +186,7 @@ class DaskWorkers:
             try:
                 results = self._wait(task)
             except _Hung as hung:
-                note = self._stop(task.future, hung.worker)
+                note = self._stop(task.future, hung)
                 if hung.index is None and len(task.chunk) > 1:  # stuck on an unknown item: each on its own
                     again = [self._submit(func, [item]) for item in task.chunk]
                 else:
@@ -234,12 +256,23 @@ class DaskWorkers:
             return {}
         return {w: a for w, a in answers.items() if isinstance(a, tuple)}
 
-    def _stop(self, future: Any, worker: str | None) -> str:
-        """Cancel ``future`` and restart ``worker`` (its thread is stuck); what became of the worker, for the
-        diagnostic."""
-        self.client.cancel([future])
+    def _stop(self, future: Any, hung: _Hung) -> str:
+        """Cancel ``future`` and replace the worker it is stuck on; what became of the worker, for the diagnostic.
+
+        A worker that answers (a thread stuck in a record) is ended at once (:func:`_exit_worker`): a graceful
+        restart would wait seconds for the thread. One that does not answer is restarted through its nanny, which
+        kills it after a few seconds.
+        """
+        self.client.cancel([future])  # first: the scheduler must not give the task to another worker
+        worker = hung.worker
         if worker is None:
             return "; its task was cancelled"
+        if hung.index is not None:
+            try:
+                self.client.run(_exit_worker, workers=[worker], wait=False)
+                return "; its task was cancelled and its worker process ended (its Dask nanny starts a new one)"
+            except Exception:  # gone meanwhile: the nanny route below says what happened
+                pass
         try:
             status = self.client.restart_workers([worker], timeout=RESTART_TIMEOUT, raise_for_error=False)
         except Exception as exc:  # e.g. a worker without a nanny: it keeps its stuck thread
