@@ -267,7 +267,9 @@ def test_a_worker_that_stops_answering_is_replaced_and_its_records_converted_els
                                                                                       tmp_path):
     """The worker converting line 6 freezes (SIGSTOP, event loop included): no worker reports the task of lines 5-6
     running, so after the limit per record (1 s x 2) the task is cancelled, the frozen worker killed by its nanny and
-    replaced, and lines 5 and 6 are sent again one per task: every record is converted, the CLI's bytes."""
+    replaced, and lines 5 and 6 are sent again one per task; a finished task whose result the frozen worker holds is
+    sent again once its result cannot be fetched within the limit: every record is converted, the CLI's bytes. (Before
+    the fetch had a limit this run waited for the scheduler's worker-ttl, 5 minutes.)"""
     from dask_faults import Freeze
 
     address, client = own_cluster
@@ -304,7 +306,9 @@ def test_a_worker_killed_mid_task_is_recomputed_by_dask(own_cluster, inputs, ref
 
 def test_a_record_that_kills_every_worker_fails_alone(inputs, reference, tmp_path):
     """Past ``allowed-failures`` (1 here) the scheduler gives up on the task (``KilledWorker``): its records are
-    sent again one by one, so line 5 is converted and line 6 alone is reported failed."""
+    sent again one by one, so line 5 is converted and line 6 alone is reported failed. (The scheduler also blames a
+    task merely queued on a worker that dies: line 5 alone once met ``KilledWorker`` too, 1 run in 10, hence one more
+    go for a lone record.)"""
     import dask
     from dask.distributed import Client, LocalCluster
     from dask_faults import Kill

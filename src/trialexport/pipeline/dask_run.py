@@ -25,8 +25,9 @@ When things go wrong on the cluster (each case tested on a LocalCluster, ``tests
   record of a task they are on, so the limit is per record) fails alone: its task is cancelled and its worker process
   ended (a Python thread cannot be stopped; the worker's nanny starts a new one, as after any worker death), the
   other records of the task are sent again; ``--resume`` tries it again later;
-* a worker that stops answering (a frozen machine): once a task has waited the limit per record without any worker
-  saying it runs it, the task is cancelled, the worker restarted, and its records sent again one per task;
+* a worker that stops answering (a frozen machine): once it has held a task the limit per record without answering,
+  the task is cancelled, the worker restarted by its nanny, and the task's records sent again one per task (time a
+  task waits at the scheduler of a busy shared cluster does not count);
 * the client is killed: files already renamed into place are complete; files workers staged stay under temporary
   names and the next run removes them; ``--resume`` converts only what is missing.
 
@@ -105,12 +106,14 @@ def _progress(token: str) -> tuple[int, float] | None:
 
 
 class _Hung(Exception):
-    """A task overran the per-record limit: the item it is stuck on (``None``: unknown) and its worker."""
+    """A task overran the limit: the item it is stuck on (``None``: unknown), the worker, and whether its work is done
+    (``done``: finished, but its result cannot be fetched from a worker that stopped answering)."""
 
-    def __init__(self, index: int | None, worker: str | None, detail: str) -> None:
+    def __init__(self, index: int | None, worker: str | None, detail: str, done: bool = False) -> None:
         super().__init__(detail)
         self.index = index
         self.worker = worker
+        self.done = done
 
 
 @dataclass(slots=True)
@@ -121,6 +124,7 @@ class _Task:
     future: Any = None
     token: str = ""
     results: list[Any] | None = None
+    again: bool = False  # sent a second time after its result was lost with a worker
 
 
 class DaskWorkers:
@@ -163,7 +167,9 @@ class DaskWorkers:
         """``func(item)`` for each item, in input order; a :class:`.workers.WorkerDied` in place of the result of an
         item that overran the time limit, or whose task failed on its own (e.g. its worker died more often than the
         scheduler retries: ``KilledWorker``; the other items of a failed batch are sent again one by one, so only
-        the culprit fails). ``window`` is ignored: the number of tasks in flight follows the cluster's size."""
+        the culprit fails; a lone item that meets ``KilledWorker`` gets one more go, as the scheduler also blames the
+        tasks queued on a worker that another task kills). ``window`` is ignored: the number of tasks in flight
+        follows the cluster's size."""
         from .workers import WorkerDied
 
         pending: deque[_Task] = deque()
@@ -186,55 +192,92 @@ class DaskWorkers:
             try:
                 results = self._wait(task)
             except _Hung as hung:
-                note = self._stop(task.future, hung)
-                if hung.index is None and len(task.chunk) > 1:  # stuck on an unknown item: each on its own
-                    again = [self._submit(func, [item]) for item in task.chunk]
-                else:
-                    index = hung.index or 0
-                    died = WorkerDied(f"{hung}{note}; re-run with --resume to try it again", task.chunk[index])
-                    before, after = task.chunk[:index], task.chunk[index + 1:]
-                    again = [*([self._submit(func, before)] if before else []), _Task([], results=[died]),
-                             *([self._submit(func, after)] if after else [])]
-                pending.extendleft(reversed(again))
+                pending.extendleft(reversed(self._after(func, task, hung)))
                 continue
             except Exception as exc:  # the task failed on the cluster: its records fail, the batch goes on
+                name = type(exc).__name__
                 if len(task.chunk) > 1:
                     pending.extendleft(reversed([self._submit(func, [item]) for item in task.chunk]))
                     continue
-                name = type(exc).__name__
+                if name == "KilledWorker" and not task.again:  # a task queued on a worker that another one kills
+                    resent = self._submit(func, task.chunk)  # is counted as suspicious too: give it one more go
+                    resent.again = True
+                    pending.appendleft(resent)
+                    continue
                 yield WorkerDied(f"the Dask task converting this record failed ({name}: {exc})", task.chunk[0])
                 continue
             yield from results
 
+    def _after(self, func: Callable[[Any], Any], task: _Task, hung: _Hung) -> list[_Task]:
+        """What replaces ``task`` once it hung (see :class:`_Hung`): the record it is stuck on fails, the others are
+        sent again (each on its own when it is not known which one is stuck; all together, once, when only their
+        result was lost)."""
+        from .workers import WorkerDied
+
+        note = self._stop(task.future, hung)
+        if hung.done and not task.again:
+            resent = self._submit(func, task.chunk)
+            resent.again = True
+            return [resent]
+        if hung.index is None and len(task.chunk) > 1 and not hung.done:
+            return [self._submit(func, [item]) for item in task.chunk]
+        failed = range(len(task.chunk)) if hung.index is None else [hung.index]
+        again: list[_Task] = []
+        start = 0
+        for index in failed:
+            if index > start:
+                again.append(self._submit(func, task.chunk[start:index]))
+            again.append(_Task([], results=[WorkerDied(f"{hung}{note}; re-run with --resume to try it again",
+                                                       task.chunk[index])]))
+            start = index + 1
+        if start < len(task.chunk):
+            again.append(self._submit(func, task.chunk[start:]))
+        return again
+
     def _wait(self, task: _Task) -> list[Any]:
         """The results of ``task``; :class:`_Hung` once one of its items has run longer than :attr:`timeout` on a
-        worker (asked of the worker running it), or, when no worker says it runs it (a worker that stopped
-        answering, a task lost), once it has been waited for longer than :attr:`timeout` per item."""
+        worker (asked of the worker running it), or once a worker has held it longer than :attr:`timeout` per item
+        without saying it runs it (a worker that stopped answering). Time queued at the scheduler (a busy shared
+        cluster) does not count."""
         if self.timeout is None:
             return list(task.future.result())
         from dask.distributed import wait
 
         poll = min(max(self.timeout / 4, 0.05), 5.0)
-        started = time.monotonic()
+        held_since = time.monotonic()
         while True:
             try:
                 wait([task.future], timeout=poll)
             except TimeoutError:
                 pass
             else:
-                return list(task.future.result())
-            where = self._where(task, poll)
+                return self._fetch(task, max(self.timeout, poll))
+            holders = self._holders(task)
+            where = self._where(task, holders, poll)
             for worker, (index, seconds) in where.items():
                 if seconds > self.timeout:
                     raise _Hung(index, worker, f"converting this record took longer than {self.timeout:g} s "
                                                f"(--dask-timeout) on Dask worker {worker}")
-            waited = time.monotonic() - started
-            if not where and waited > self.timeout * len(task.chunk):
-                workers = self._holders(task)
-                raise _Hung(None, workers[0] if workers else None,
-                            f"no Dask worker reported converting this record's task for {waited:.0f} s "
-                            f"(--dask-timeout {self.timeout:g} s per record): its worker "
-                            f"{workers[0] if workers else '(none)'} stopped answering or the task was lost")
+            held = time.monotonic() - held_since
+            if not holders:  # still queued at the scheduler: the clock starts when a worker has it
+                held_since = time.monotonic()
+            elif not where and held > self.timeout * len(task.chunk):
+                raise _Hung(None, holders[0], f"Dask worker {holders[0]} held this record's task for {held:.0f} s "
+                                              f"without answering (--dask-timeout {self.timeout:g} s per record)")
+
+    def _fetch(self, task: _Task, limit: float) -> list[Any]:
+        """The results of finished ``task``, or :class:`_Hung` when the worker holding them does not hand them over
+        within ``limit`` seconds (it stopped answering after the task finished)."""
+        try:
+            return list(task.future.result(timeout=limit))
+        except TimeoutError:
+            try:
+                holders = list(self.client.who_has([task.future]).get(task.future.key, ()))
+            except (OSError, TimeoutError):
+                holders = []
+            worker = holders[0] if holders else None
+            raise _Hung(None, worker, f"the result of this record could not be fetched from Dask worker {worker} "
+                                      f"within {limit:g} s (--dask-timeout): it stopped answering", done=True) from None
 
     def _holders(self, task: _Task) -> list[str]:
         """Workers the scheduler says are processing ``task``."""
@@ -244,9 +287,9 @@ class DaskWorkers:
             return []
         return [worker for worker, keys in processing.items() if task.future.key in keys]
 
-    def _where(self, task: _Task, limit: float) -> dict[str, tuple[int, float]]:
-        """Worker -> (item, seconds on it) for the workers running ``task`` that answer within ``limit`` seconds."""
-        workers = self._holders(task)
+    def _where(self, task: _Task, workers: list[str], limit: float) -> dict[str, tuple[int, float]]:
+        """Worker -> (item, seconds on it) for those of ``workers`` running ``task`` that answer within ``limit``
+        seconds."""
         if not workers:
             return {}
         try:
