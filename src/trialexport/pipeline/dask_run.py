@@ -124,7 +124,7 @@ class _Task:
     future: Any = None
     token: str = ""
     results: list[Any] | None = None
-    again: bool = False  # sent a second time after its result was lost with a worker
+    again: bool = False  # already sent a second time (its result lost with a worker, or a lone KilledWorker)
 
 
 class DaskWorkers:
