@@ -4,8 +4,10 @@ byte-identical to the normal path for a folder, a bulk zip and NDJSON; a bad rec
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -155,6 +157,12 @@ def test_usage_errors_are_one_line(scheduler, inputs, tmp_path, monkeypatch):
     assert stdout.returncode == 2 and "--dask needs an output folder" in stdout.stderr
     bad = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "b", "--dask", "local:many")
     assert bad.returncode == 2 and "expected local or local:N" in bad.stderr
+    negative = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "n", "--dask", scheduler,
+                   "--dask-timeout", "-1")
+    assert negative.returncode == 2 and "--dask-timeout" in negative.stderr
+    alone = cli("convert", inputs["folder"], "--to", "fhir-r4", "-o", tmp_path / "l", "--dask-timeout", "5")
+    assert alone.returncode == 0 and "warning: --dask-timeout has no effect without --dask" in alone.stderr
+    assert f"[default: {dask_run.RECORD_TIMEOUT:g}]" in " ".join(cli("convert", "--help").stdout.split())
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if the extra were not installed
     missing = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "c", "--dask", scheduler)
     assert missing.returncode == 2
@@ -170,8 +178,8 @@ def test_the_cli_starts_without_dask():
 
 def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
     """A task that fails on the cluster (an exception, or ``KilledWorker`` when its worker dies more often than the
-    scheduler retries) fails the records of its batch (tasks of 1, 1, 1, 1, then 2 records on two one-thread workers:
-    36 and -1 share one); the others keep their results, in order."""
+    scheduler retries) is sent again one item per task, so only the culprit fails (tasks of 1, 1, 1, 1, then 2
+    records on two one-thread workers: 36 and -1 share one); the others keep their results, in order."""
     import math
 
     from dask.distributed import Client
@@ -183,8 +191,8 @@ def test_a_failed_task_fails_its_records_only_in_input_order(scheduler):
         pool = DaskWorkers(client, batch=2)
         results = list(pool.imap(math.sqrt, [4, 9, 16, 25, 36, -1, 49, 64]))
         pool.close()
-    assert results[:4] == [2.0, 3.0, 4.0, 5.0] and results[6:] == [7.0, 8.0]
-    assert all(isinstance(r, WorkerDied) for r in results[4:6]) and [r.item for r in results[4:6]] == [36, -1]
+    assert results[:5] == [2.0, 3.0, 4.0, 5.0, 6.0] and results[6:] == [7.0, 8.0]
+    assert isinstance(results[5], WorkerDied) and results[5].item == -1
     assert "math domain error" in str(results[5])
 
 
@@ -200,3 +208,171 @@ def test_the_python_api_recipe(scheduler, inputs, reference, tmp_path):
                                         str(tmp_path), Options(), resume=True))
     assert [o.study_id for o in outcomes] == [p.stem for p in RECORDS] and all(o.ok for o in outcomes)
     assert _files(tmp_path) == reference
+
+
+# Faults on a cluster of the test's own (2 one-thread worker processes, each under a nanny as `dask worker` starts
+# them): a record that hangs, a worker process killed. The faults are worker plugins of tests/dask_faults.py.
+
+@pytest.fixture
+def own_cluster():
+    """A fresh LocalCluster of 2 worker processes and a client to register faults with (a fault's plugin warms every
+    worker, restarted ones too)."""
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        yield cluster.scheduler_address, client
+
+
+def _ndjson(inputs: dict[str, Path], tmp_path: Path) -> Path:
+    src = tmp_path / "studies.ndjson"  # lines 1..8: RECORDS in order (tasks of 1, 1, 1, 1, then [5, 6], [7, 8])
+    src.write_bytes(inputs["ndjson"].read_bytes())
+    return src
+
+
+def _without(reference: dict[str, bytes], index: int) -> dict[str, bytes]:
+    return {name: data for name, data in reference.items() if not name.startswith(RECORDS[index].stem)}
+
+
+def test_a_hung_record_fails_alone_after_the_timeout_and_a_rerun_retries_it(own_cluster, inputs, reference,
+                                                                           tmp_path):
+    from dask_faults import Hang
+
+    address, client = own_cluster
+    marker = tmp_path / "hung-once"
+    client.register_plugin(Hang("line 6", str(marker)))
+    src, out = _ndjson(inputs, tmp_path), tmp_path / "out"
+    run = cli("convert", src, "--to", TARGETS, "-o", out, "--dask", address, "--dask-timeout", "1", "--resume")
+    assert run.returncode == 1, run.stderr
+    line = next((ln for ln in run.stderr.splitlines() if "line 6" in ln), run.stderr)
+    assert line.startswith(f"{src}: record line 6: error MAP-CRASH: converting this record took longer than 1 s "
+                           "(--dask-timeout) on Dask worker tcp://"), line
+    assert "its task was cancelled and its worker process ended (its Dask nanny starts a new one); re-run with " \
+           "--resume to try it again" in line
+    assert f"{len(RECORDS) - 1} of {len(RECORDS)} record(s) converted, 1 failed" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert _files(out) == _without(reference, 5)  # line 5, in the hung record's task, converted again
+    assert not list(out.glob(".*.part"))
+    hung_worker = int(marker.read_text().split()[0])
+    assert not _alive(hung_worker)  # the stuck thread is gone with its process
+    client.wait_for_workers(2, timeout=30)  # and the nanny started a new worker
+
+    again = cli("convert", src, "--to", TARGETS, "-o", out, "--dask", address, "--dask-timeout", "1", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert f"({len(RECORDS) - 1} already current, skipped)" in again.stderr
+    assert _files(out) == reference
+
+
+def test_a_worker_that_stops_answering_is_replaced_and_its_records_converted_elsewhere(own_cluster, inputs, reference,
+                                                                                      tmp_path):
+    """The worker converting line 6 freezes (SIGSTOP, event loop included): no worker reports the task of lines 5-6
+    running, so after the limit per record (1 s x 2) the task is cancelled, the frozen worker killed by its nanny and
+    replaced, and lines 5 and 6 are sent again one per task; a finished task whose result the frozen worker holds is
+    sent again once its result cannot be fetched within the limit: every record is converted, the CLI's bytes. (Before
+    the fetch had a limit this run waited for the scheduler's worker-ttl, 5 minutes.)"""
+    from dask_faults import Freeze
+
+    address, client = own_cluster
+    marker = tmp_path / "frozen-once"
+    client.register_plugin(Freeze("line 6", str(marker)))
+    out = tmp_path / "out"
+    run = cli("convert", _ndjson(inputs, tmp_path), "--to", TARGETS, "-o", out, "--dask", address, "--dask-timeout",
+              "1")
+    assert run.returncode == 0, run.stderr
+    assert f"{len(RECORDS)} of {len(RECORDS)} record(s) converted" in run.stderr
+    assert not _alive(int(marker.read_text().split()[0]))
+    assert _files(out) == reference
+    assert not list(out.glob(".*.part"))
+
+
+def test_a_worker_killed_mid_task_is_recomputed_by_dask(own_cluster, inputs, reference, tmp_path):
+    """The worker converting line 6 dies (SIGKILL) after staging line 5 of the same task: the scheduler gives the
+    task to a worker again (``allowed-failures``: 3 by default), so every record is converted, the CLI's bytes, and
+    the files the dead worker staged are removed."""
+    from dask_faults import Kill
+
+    address, client = own_cluster
+    marker = tmp_path / "killed-once"
+    client.register_plugin(Kill("line 6", str(marker)))
+    out = tmp_path / "out"
+    run = cli("convert", _ndjson(inputs, tmp_path), "--to", TARGETS, "-o", out, "--dask", address)
+    assert run.returncode == 0, run.stderr
+    assert f"{len(RECORDS)} of {len(RECORDS)} record(s) converted" in run.stderr
+    killed, staged = map(int, marker.read_text().split())
+    assert not _alive(killed) and staged >= 4  # it died with line 5's four formats staged
+    assert _files(out) == reference
+    assert not list(out.glob(".*.part"))
+
+
+def test_a_record_that_kills_every_worker_fails_alone(inputs, reference, tmp_path):
+    """Past ``allowed-failures`` (1 here) the scheduler gives up on the task (``KilledWorker``): its records are
+    sent again one by one, so line 5 is converted and line 6 alone is reported failed. (The scheduler also blames a
+    task merely queued on a worker that dies: line 5 alone once met ``KilledWorker`` too, 1 run in 10, hence one more
+    go for a lone record.)"""
+    import dask
+    from dask.distributed import Client, LocalCluster
+    from dask_faults import Kill
+
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        client.register_plugin(Kill("line 6"))
+        run = cli("convert", _ndjson(inputs, tmp_path), "--to", TARGETS, "-o", out, "--dask",
+                  cluster.scheduler_address)
+    assert run.returncode == 1
+    line = next((ln for ln in run.stderr.splitlines() if "line 6" in ln), run.stderr)
+    assert "error MAP-CRASH: the Dask task converting this record failed (KilledWorker" in line, line
+    assert f"{len(RECORDS) - 1} of {len(RECORDS)} record(s) converted, 1 failed" in run.stderr
+    assert _files(out) == _without(reference, 5)
+    assert not list(out.glob(".*.part"))
+
+
+def test_a_killed_run_leaves_complete_files_only_and_a_rerun_does_the_rest(own_cluster, inputs, reference,
+                                                                          tmp_path):
+    """The ``convert --dask`` process itself is killed (SIGKILL) while line 6 hangs on a worker: what it committed
+    is complete, what workers staged is under temporary names only; ``--resume`` converts only the rest."""
+    from dask_faults import Hang
+
+    from trialexport.pipeline.dask_run import _exit_worker
+
+    address, client = own_cluster
+    marker = tmp_path / "hung-once"
+    client.register_plugin(Hang("line 6", str(marker)))
+    out = tmp_path / "out"
+    args = ("convert", _ndjson(inputs, tmp_path), "--to", TARGETS, "-o", out, "--dask", address, "--resume")
+    proc = subprocess.Popen([sys.executable, "-m", "trialexport", *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (marker.exists() and len(_files(out)) == 16 and len(list(out.glob(".*.part"))) >= 12):
+            assert time.monotonic() < deadline and proc.poll() is None, "the run never reached line 6"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    done = _files(out)
+    assert done == {name: reference[name] for name in done}  # lines 1-4, each file complete
+    assert {n.split(".")[0] for n in done} == {p.stem for p in RECORDS[:4]}
+    assert len(list(out.glob(".*.part"))) >= 12  # lines 5, 7, 8 staged by workers, never committed
+    hung = int(marker.read_text().split()[0])  # end the worker whose thread hangs; its nanny starts a new one
+    client.run(_exit_worker, workers=[w for w, pid in client.run(os.getpid).items() if pid == hung], wait=False)
+    while _alive(hung):
+        time.sleep(0.05)
+    client.wait_for_workers(2, timeout=30)
+    before = _stamps(out)
+
+    finish = cli(*args)
+    assert finish.returncode == 0, finish.stderr
+    assert "(4 already current, skipped)" in finish.stderr
+    assert _files(out) == reference
+    assert not list(out.glob(".*.part"))
+    assert {n: s for n, s in _stamps(out).items() if n in before} == before
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and b") Z" not in Path(f"/proc/{pid}/stat").read_bytes()

@@ -62,6 +62,9 @@ from .output import Progress, Terminated, terminate_as_interrupt
               help="Convert on a Dask cluster instead of local processes: tcp://HOST:8786 (a running scheduler; its "
                    "workers need trialexport[dask] installed and must see -o DIR, a shared folder) or local[:N] (start "
                    "N worker processes here). Same outputs, report and exit codes; works with --resume.")
+@click.option("--dask-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="With --dask: a record still converting after SECONDS fails (reported, exit 1; --resume retries "
+                   "it) and its worker is restarted; the others go on. 0: no limit. [default: 120]")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only (no warnings, no summary, no progress).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
 @remote_options
@@ -80,6 +83,7 @@ def convert(
     jobs: int | None,
     resume: bool,
     dask_address: str | None,
+    dask_timeout: float | None,
     quiet: bool,
     verbose: bool,
     allow_file: str | None,
@@ -138,6 +142,8 @@ def convert(
     jobs_given = click.get_current_context().get_parameter_source("jobs") == click.core.ParameterSource.COMMANDLINE
     if dask_address and jobs_given:
         click.echo("warning: --jobs has no effect with --dask: the cluster's workers convert", err=True)
+    if dask_timeout is not None and not dask_address:
+        click.echo("warning: --dask-timeout has no effect without --dask", err=True)
     if resume and out == "-":
         raise click.UsageError("--resume needs an output folder (-o DIR): there is nothing to resume on stdout")
     _warn_unused(targets, model_format, bundle_type)
@@ -170,7 +176,7 @@ def convert(
     outcomes = []
     terminate_as_interrupt()
     report_stream = sys.stdout if out != "-" else sys.stderr
-    pool = _dask_pool(dask_address) if dask_address else None
+    pool = _dask_pool(dask_address, dask_timeout) if dask_address else None
     running = convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict, stdout=sys.stdout.buffer,
                             jobs=jobs or os.cpu_count() or 1, resume=resume, keep_partial=keep_partial, allow=allow,
                             full_coverage=bool(report_path) or report_format == "json", pool=pool)
@@ -245,15 +251,16 @@ def _fetch_remote(inputs: tuple[str, ...], api_url: str | None, cache_dir: str |
     return local, len(failures)
 
 
-def _dask_pool(address: str) -> object:
-    """Workers of the Dask cluster at ``address`` (closed with the command), or a usage error in one line."""
-    from trialexport.pipeline.dask_run import DaskUnavailable, DaskWorkers, connect
+def _dask_pool(address: str, timeout: float | None) -> object:
+    """Workers of the Dask cluster at ``address`` (closed with the command; ``timeout`` seconds per record, default
+    :data:`.dask_run.RECORD_TIMEOUT`, 0 none), or a usage error in one line."""
+    from trialexport.pipeline.dask_run import RECORD_TIMEOUT, DaskUnavailable, DaskWorkers, connect
 
     try:
         client = click.get_current_context().with_resource(connect(address))
     except DaskUnavailable as exc:
         raise click.UsageError(str(exc)) from None
-    return DaskWorkers(client)
+    return DaskWorkers(client, timeout=RECORD_TIMEOUT if timeout is None else timeout)
 
 
 def _warn_unused(targets: list[str], model_format: str, bundle_type: str) -> None:
