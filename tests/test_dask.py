@@ -376,3 +376,46 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return Path(f"/proc/{pid}").exists() and b") Z" not in Path(f"/proc/{pid}/stat").read_bytes()
+
+
+def test_losing_the_scheduler_mid_run_ends_the_run_in_one_line_and_a_rerun_resumes(scheduler, inputs, reference,
+                                                                                    tmp_path):
+    """The scheduler goes away while a record is converting (no --dask-timeout: the wait without a limit): once the
+    client gives up reconnecting the run ends, exit 1, one line, complete files only; --resume does the rest."""
+    from dask.distributed import Client, LocalCluster
+    from dask_faults import Hang
+
+    src, out = _ndjson(inputs, tmp_path), tmp_path / "out"
+    marker = tmp_path / "hung-once"
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}  # the client's reconnect window
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    try:
+        with Client(cluster) as client:
+            client.register_plugin(Hang("line 6", str(marker)))
+            run = subprocess.Popen([sys.executable, "-m", "trialexport", "convert", str(src), "--to", TARGETS, "-o",
+                                    str(out), "--dask", cluster.scheduler_address, "--dask-timeout", "0"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            deadline = time.monotonic() + 60
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert marker.exists(), "line 6 never started converting"
+    finally:
+        cluster.close()  # the scheduler and its workers go away mid-run
+    try:
+        _, err = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.communicate()
+        pytest.fail("the run hangs once the scheduler is gone")
+    stderr = err.decode()
+    assert run.returncode == 1, stderr
+    assert "error: lost the connection to the Dask scheduler mid-run (" in stderr
+    assert "re-run the same command with --resume to convert the rest" in stderr
+    assert "Traceback" not in stderr
+    written = _files(out)
+    assert written and all(reference[name] == data for name, data in written.items())  # complete files only
+
+    again = cli("convert", src, "--to", TARGETS, "-o", out, "--dask", scheduler, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert _files(out) == reference
+    assert not list(out.glob(".*.part"))

@@ -123,6 +123,7 @@ def convert(
     from trialexport.pipeline import convert_paths
     from trialexport.pipeline.record import read_allow_list
     from trialexport.pipeline.stdout import StdoutConflict
+    from trialexport.pipeline.workers import PoolLost
 
     from .output import targets_from, verbosity
     from .summary import Tally, echo_findings, echo_summary
@@ -192,6 +193,12 @@ def convert(
     except StdoutConflict as exc:
         running.close()
         raise click.UsageError(str(exc)) from None
+    except PoolLost as exc:
+        running.close()
+        progress.done()
+        click.echo(f"error: {exc} ({tally.records} record(s) done): files already written are complete; re-run the "
+                   "same command with --resume to convert the rest", err=True)
+        sys.exit(1)
     except KeyboardInterrupt as exc:
         running.close()  # stops the workers, so none is still writing a temporary file
         progress.done()

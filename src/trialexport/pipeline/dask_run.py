@@ -65,6 +65,7 @@ from .record import RecordOutcome, output_name
 
 BATCH = 16  # records per Dask task (at most): the client's cost per task (~7 ms) over ~16 x 25 ms of work
 REFRESH = 64  # tasks submitted between two questions to the scheduler about the cluster's size
+LOST_POLL = 5.0  # seconds between checks that the client still has its scheduler, while waiting without a limit
 CONNECT_TIMEOUT = float(os.environ.get("TRIALEXPORT_DASK_TIMEOUT", "10"))  # seconds to reach a scheduler
 RECORD_TIMEOUT = 120.0  # default --dask-timeout, seconds per record: 90x a 6,400-site study --to all (1.3 s CPU)
 RESTART_TIMEOUT = 30.0  # seconds a worker's nanny may take to replace a worker stopped for a hung record
@@ -195,6 +196,7 @@ class DaskWorkers:
                 pending.extendleft(reversed(self._after(func, task, hung)))
                 continue
             except Exception as exc:  # the task failed on the cluster: its records fail, the batch goes on
+                self._check_connected()  # not when the whole cluster is gone (its tasks are cancelled)
                 name = type(exc).__name__
                 if len(task.chunk) > 1:
                     pending.extendleft(reversed([self._submit(func, [item]) for item in task.chunk]))
@@ -240,7 +242,11 @@ class DaskWorkers:
         without saying it runs it (a worker that stopped answering). Time queued at the scheduler (a busy shared
         cluster) does not count."""
         if self.timeout is None:
-            return list(task.future.result())
+            while True:  # not result() alone: a future of a client that lost its scheduler never resolves
+                try:
+                    return list(task.future.result(timeout=LOST_POLL))
+                except TimeoutError:
+                    self._check_connected()
         from dask.distributed import wait
 
         poll = min(max(self.timeout / 4, 0.05), 5.0)
@@ -252,6 +258,7 @@ class DaskWorkers:
                 pass
             else:
                 return self._fetch(task, max(self.timeout, poll))
+            self._check_connected()
             holders = self._holders(task)
             where = self._where(task, holders, poll)
             for worker, (index, seconds) in where.items():
@@ -264,6 +271,14 @@ class DaskWorkers:
             elif not where and held > self.timeout * len(task.chunk):
                 raise _Hung(None, holders[0], f"Dask worker {holders[0]} held this record's task for {held:.0f} s "
                                               f"without answering (--dask-timeout {self.timeout:g} s per record)")
+
+    def _check_connected(self) -> None:
+        """:class:`.workers.PoolLost` once the client has given up its scheduler (it retries for
+        ``distributed.comm.timeouts.connect`` first): nothing sent from then on would ever run."""
+        from .workers import PoolLost
+
+        if self.client.status in ("closing", "closed"):
+            raise PoolLost("lost the connection to the Dask scheduler mid-run")
 
     def _fetch(self, task: _Task, limit: float) -> list[Any]:
         """The results of finished ``task``, or :class:`_Hung` when the worker holding them does not hand them over

@@ -33,6 +33,10 @@ class WorkerDied(Exception):
         self.item = item
 
 
+class PoolLost(Exception):
+    """The pool as a whole is gone mid-run (e.g. the connection to a Dask scheduler): no record can be converted."""
+
+
 def _die_with_parent(parent: int) -> None:
     """Make this worker end when process ``parent`` ends, whatever way it ends."""
     try:  # Linux: the kernel kills us when the parent exits (even with SIGKILL)
