@@ -161,7 +161,7 @@ def test_emitted_record_judged_in_one_pass_like_the_parsed_document(large_trial,
     record = written(built.doc.root, odm_family.serialize(built.doc, version, Options()))
     assert record is not None and len(record) > SITES
     assert _references_resolve(record, version)
-    item_ref = next(attrs for tag, attrs in record if tag == "ItemRef")
-    assert not _references_resolve([*record, ("ItemRef", {**item_ref, "ItemOID": "IT.NOWHERE"})], version)
-    assert not _references_resolve([("x:Extension", {}), *record], version)
-    assert not _references_resolve([*record, ("x:Extension", {})], version)
+    item_ref, depth = next((attrs, depth) for tag, attrs, depth in record if tag == "ItemRef")
+    assert not _references_resolve([*record, ("ItemRef", {**item_ref, "ItemOID": "IT.NOWHERE"}, depth)], version)
+    assert not _references_resolve([("x:Extension", {}, 0), *record], version)
+    assert not _references_resolve([*record, ("x:Extension", {}, 1)], version)

@@ -12,6 +12,7 @@ from lxml import etree
 
 from trialexport.diagnostics import TrialExportError
 from trialexport.formats.odm import validation as odm
+from trialexport.formats.odm import xsd
 from trialexport.formats.odm.validation import detect_odm_version, validate_odm
 from trialexport.xmlsafe import parse_xml
 
@@ -155,10 +156,12 @@ def test_schemas_compile_offline_from_vendored_files_only(tmp_path: Path) -> Non
         '<xs:import namespace="urn:x" schemaLocation="http://example.org/remote.xsd"/>'
         '<xs:include schemaLocation="../outside.xsd"/></xs:schema>'
     )
-    parser, resolver = odm._schema_parser(tmp_path)
-    with pytest.raises(etree.XMLSchemaParseError):
-        etree.XMLSchema(etree.parse(str(sneaky), parser))
-    assert any("example.org" in url or "outside.xsd" in url for url in resolver.refused)
+    for structural in (False, True):  # the full schema, and the one without identity constraints
+        parser, resolver = xsd._schema_parser(tmp_path, structural)
+        with pytest.raises(etree.XMLSchemaParseError):
+            etree.XMLSchema(etree.parse(str(sneaky), parser))
+        assert any("example.org" in url or "outside.xsd" in url for url in resolver.refused)
+        assert isinstance(xsd.structural_schema(version), etree.XMLSchema)
 
 
 # --------------------------------------------------------------------------- OID references

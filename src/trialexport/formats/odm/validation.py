@@ -1,8 +1,8 @@
 """Validate CDISC ODM 1.3.2 / 2.0 XML against the official XSDs, then check OID references.
 
-Schemas (vendored from odmlib 0.2.1): ``schemas/odm-1.3.2/ODM1-3-2.xsd`` and ``schemas/odm-2.0/ODM.xsd``. Each is
-compiled once per process with an lxml parser whose resolver serves only files inside that version's folder
-(``no_network=True``; any other import/include location is refused and compilation fails loudly).
+The schemas and what is read from them live in :mod:`.xsd`. A document this tool has just emitted is judged on the
+structural schema plus its identity constraints decided on the emitter's record (:mod:`.identity`); when either
+fails, the full official schema gives the findings, so they are the ones it always gave.
 
 OID references are not a guess: the reference attributes are exactly the attributes the XSDs declare with type
 ``oidref``, per element (:func:`oidref_attributes`, derived from the vendored XSDs). Each must match the ``@OID`` of
@@ -14,16 +14,18 @@ and the item/group/study refs of an ODM 2.0 ``SourceItem`` that names another st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from pathlib import Path
 from typing import TypeVar
 
 from lxml import etree
 
 from trialexport.diagnostics import Diagnostic, TrialExportError, error, info
-from trialexport.resources import schema_path
 from trialexport.xmlsafe import parse_xml
+
+from . import identity
+from .xsd import MAIN_XSD, NAMESPACES, odm_schema, oidref_attributes, structural_schema
+from .xsd import check_version as _check_version
 
 __all__ = [
     "MAIN_XSD",
@@ -34,11 +36,6 @@ __all__ = [
     "oidref_attributes",
     "validate_odm",
 ]
-
-#: Main XSD per ODM version: (folder under ``schemas/``, file name).
-MAIN_XSD = {"1.3.2": "ODM1-3-2.xsd", "2.0": "ODM.xsd"}  # main schema document per version, in schemas/odm-<version>/
-NAMESPACES = {"1.3.2": "http://www.cdisc.org/ns/odm/v1.3", "2.0": "http://www.cdisc.org/ns/odm/v2.0"}
-_XS = "{http://www.w3.org/2001/XMLSchema}"
 
 #: Expected target element(s) per reference attribute name; names not listed may match any element's ``@OID``.
 TARGETS: dict[str, tuple[str, ...]] = {
@@ -82,113 +79,6 @@ TARGETS: dict[str, tuple[str, ...]] = {
 _ID_REFS = frozenset({"ArchiveLocationID", "leafID"})  # ODM 2.0: point at Leaf/@ID
 _EXTERNAL = {("ODM", "PriorFileOID"), ("Include", "StudyOID"), ("Include", "MetaDataVersionOID")}
 H = TypeVar("H")  # what a reference check finding points at (a parsed element; nothing for emitted records)
-
-
-def _check_version(version: str) -> str:
-    if version not in MAIN_XSD:
-        raise ValueError(f"unknown ODM version {version!r}; expected one of {', '.join(MAIN_XSD)}")
-    return version
-
-
-# --------------------------------------------------------------------------- XSD loading
-
-
-class _VendoredOnly(etree.Resolver):
-    """Serve schema documents only from one vendored folder; refuse everything else."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__()
-        self.folder = folder.resolve()
-        self.refused: list[str] = []
-
-    def resolve(self, system_url: str, public_id: str, context: object) -> object:
-        path = system_url[len("file://") :] if system_url.startswith("file://") else system_url
-        candidate = Path(path).resolve() if "://" not in path else None
-        if candidate is not None and candidate.parent == self.folder and candidate.is_file():
-            return self.resolve_filename(str(candidate), context)
-        self.refused.append(system_url)
-        raise PermissionError(f"refusing to load {system_url!r}: not a vendored file of {self.folder}")
-
-
-def _schema_parser(folder: Path) -> tuple[etree.XMLParser, _VendoredOnly]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    resolver = _VendoredOnly(folder)
-    parser.resolvers.add(resolver)
-    return parser, resolver
-
-
-@cache
-def odm_schema(version: str) -> etree.XMLSchema:
-    """The compiled XSD for ``version`` ("1.3.2" / "2.0"); compiled once per process, offline."""
-    main_path = schema_path(f"odm-{_check_version(version)}", MAIN_XSD[version])
-    parser, resolver = _schema_parser(main_path.parent)
-    try:
-        return etree.XMLSchema(etree.parse(str(main_path), parser))
-    except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
-        why = f"; refused: {', '.join(resolver.refused)}" if resolver.refused else ""
-        raise TrialExportError(
-            error("ODM-XSD-LOAD", f"cannot compile ODM {version} schema {main_path}: {exc}{why}", file=str(main_path))
-        ) from exc
-
-
-@cache
-def oidref_attributes(version: str) -> dict[str, frozenset[str]]:
-    """Element local name -> names of its attributes that the ``version`` XSDs declare as type ``oidref``."""
-    folder = schema_path(f"odm-{_check_version(version)}")
-    ns = NAMESPACES[version]
-    groups: dict[str, tuple[set[str], set[str]]] = {}
-    types: dict[str, tuple[set[str], set[str], set[str]]] = {}
-    elements: dict[str, set[str]] = {}
-
-    def local(qname: str | None) -> str:
-        return (qname or "").rsplit(":", 1)[-1]
-
-    def collect(node: etree._Element) -> tuple[set[str], set[str], set[str]]:
-        """(oidref attribute names, attributeGroup refs, base/type refs) declared under ``node``."""
-        attrs = {a.get("name") for a in node.iter(f"{_XS}attribute") if local(a.get("type")) == "oidref"}
-        refs = {local(g.get("ref")) for g in node.iter(f"{_XS}attributeGroup") if g.get("ref")}
-        bases = {local(b.get("base")) for b in node.iter(f"{_XS}extension", f"{_XS}restriction") if b.get("base")}
-        return attrs, refs, bases
-
-    parser, _ = _schema_parser(folder)
-    for xsd in sorted(folder.glob("*.xsd")):
-        root = etree.parse(str(xsd), parser).getroot()
-        if root.get("targetNamespace") != ns:
-            continue
-        for g in root.iter(f"{_XS}attributeGroup"):
-            if g.get("name"):
-                attrs, refs, _ = collect(g)
-                groups[g.get("name")] = (attrs, refs)
-        for t in root.iter(f"{_XS}complexType"):
-            if t.get("name"):
-                types[t.get("name")] = collect(t)
-        for el in root.iter(f"{_XS}element"):
-            if el.get("name"):
-                inline = el.find(f"{_XS}complexType")
-                if el.get("type"):
-                    elements.setdefault(el.get("name"), set()).add(local(el.get("type")))
-                elif inline is not None:
-                    key = f"#inline:{el.get('name')}"
-                    types[key] = collect(inline)
-                    elements.setdefault(el.get("name"), set()).add(key)
-
-    @cache
-    def group_attrs(name: str) -> frozenset[str]:
-        attrs, refs = groups.get(name, (set(), set()))
-        return frozenset(attrs).union(*(group_attrs(r) for r in refs if r != name))
-
-    @cache
-    def type_attrs(name: str) -> frozenset[str]:
-        attrs, refs, bases = types.get(name, (set(), set(), set()))
-        out = frozenset(attrs).union(*(group_attrs(r) for r in refs))
-        return out.union(*(type_attrs(b) for b in bases if b != name))
-
-    result: dict[str, frozenset[str]] = {}
-    for name, type_names in elements.items():
-        found = frozenset[str]().union(*(type_attrs(t) for t in type_names))
-        if found:
-            result[name] = found
-    return result
 
 
 # --------------------------------------------------------------------------- helpers
@@ -348,9 +238,9 @@ def _reference_errors(root: etree._Element, version: str, source: str | None, *,
                                                metadata_here)]
 
 
-def _references_resolve(written: Sequence[tuple[str, Mapping[str, str | None]]], version: str) -> bool:
-    """Whether the references of a document as its emitter wrote it (``(local name, attributes)`` of each element
-    with attributes, in document order; ``None``: not written) all resolve: :func:`_reference_errors` on the parsed
+def _references_resolve(written: identity.Record, version: str) -> bool:
+    """Whether the references of a document as its emitter wrote it (``(local name, attributes, depth)`` of each
+    element, in document order; ``None``: not written) all resolve: :func:`_reference_errors` on the parsed
     document would find nothing. A prefixed name (another namespace) is not judged here (``False``).
 
     One pass over the record gathers what :func:`_problems` needs: the ``(kind, OID)`` definitions and the
@@ -361,7 +251,7 @@ def _references_resolve(written: Sequence[tuple[str, Mapping[str, str | None]]],
     defined: list[tuple[str, str]] = []
     leaf_ids: set[str] = set()
     referrers: list[tuple[None, str, Getter]] = []
-    for tag, attrs in written:
+    for tag, attrs, _ in written:
         if ":" in tag:
             return False
         oid = attrs.get("OID")
@@ -375,7 +265,7 @@ def _references_resolve(written: Sequence[tuple[str, Mapping[str, str | None]]],
 
 
 def validate_odm(xml: bytes, version: str | None = None, *, source: str | None = None, emitted: bool = False,
-                 written: Sequence[tuple[str, Mapping[str, str | None]]] | None = None) -> list[Diagnostic]:
+                 written: identity.Record | None = None) -> list[Diagnostic]:
     """Validate ODM ``xml`` against the official XSD of ``version`` ("1.3.2"/"2.0"; ``None``: from the document).
 
     Returns ``XML-UNSAFE``/``XML-PARSE`` (document refused), ``ODM-VERSION`` (unknown version), ``ODM-XSD`` (one per
@@ -383,8 +273,10 @@ def validate_odm(xml: bytes, version: str | None = None, *, source: str | None =
     ``source``: the file name the findings carry (``None``: none, e.g. an output not written yet, so the caller's
     file name fills in). ``emitted=True``: ``xml`` was just serialized by this tool (see
     :func:`~trialexport.xmlsafe.parse_xml`). ``written``: the emitter's record of ``xml`` (``(local name,
-    attributes)`` of each element with attributes, in document order; ``xml`` is its serialization): the OID
-    references are resolved on it, and the parsed document is walked only to locate findings when one fails.
+    attributes, depth)`` of each element, in document order; ``xml`` is its serialization): the OID references and
+    the identity constraints (:mod:`.identity`) are decided on it and the structure on the schema without those
+    constraints; only when one of them fails are the full schema and the parsed document consulted, for the
+    findings.
     """
     if version is not None:
         _check_version(version)
@@ -396,10 +288,13 @@ def validate_odm(xml: bytes, version: str | None = None, *, source: str | None =
     version = version or _version_of(root)
     if version not in MAIN_XSD:
         return [_unknown_version(root, source)]
-    found = _schema_errors(tree, version, source)
-    if written is not None and _references_resolve(written, version):
-        return found
-    return found + _reference_errors(root, version, source)
+    if written is not None:
+        resolved = _references_resolve(written, version)
+        if resolved and identity.hold(written, version) and structural_schema(version).validate(tree):
+            return []  # structure, identity constraints and references all hold: what the full path would say
+        found = _schema_errors(tree, version, source)
+        return found if resolved else found + _reference_errors(root, version, source)
+    return _schema_errors(tree, version, source) + _reference_errors(root, version, source)
 
 
 def validate_odm_parsed(tree: etree._ElementTree, version: str | None = None, *, source: str = "<bytes>") -> list[

@@ -1,8 +1,9 @@
 """Streaming XML text emitter shared by the ODM 1.3.2 and 2.0 serializers.
 
 The serializers add elements in document order (``Tree.el(parent, ...)``) and each element is written as text at
-once: no element objects are kept, only string pieces and each element's ``(tag, attributes)`` as written
-(:func:`written`: the converter checks its output's OID references on them, not on a re-parsed tree). Adding a
+once: no element objects are kept, only string pieces and each element's ``(tag, attributes, depth)`` as written
+(:func:`written`: the converter checks its output's OID references and identity constraints on them, not on a
+re-parsed tree). Adding a
 child to ``parent`` closes every element opened after ``parent``; adding to an element that is already closed raises
 ``ValueError``, so a document either comes out exactly as the equivalent element tree would serialize or not at all.
 
@@ -46,7 +47,8 @@ def _start_tag(indent: str, tag: str, attrs: dict[str, str | None]) -> str:
     return head
 
 
-Written = list[tuple[str, dict[str, "str | None"]]]  # (tag, attributes) of each element with attributes, in order
+Written = list[tuple[str, dict[str, "str | None"], int]]  # (tag, attributes, depth) of every element, in order
+_NO_ATTRS: dict[str, str | None] = {}  # the attributes recorded for an element without any (never mutated)
 
 
 class _Document:
@@ -93,7 +95,7 @@ class Tree:
         """Start a new document with its root element."""
         start = _start_tag("", tag, {"xmlns": self.ns, **attrs})
         doc = _Document(["<?xml version='1.0' encoding='UTF-8'?>\n", start])
-        doc.written.append((tag, attrs))
+        doc.written.append((tag, attrs, 0))
         root = Node(doc, tag, "", _BARE)
         doc.open.append(root)
         return root
@@ -116,9 +118,10 @@ class Tree:
         indent = parent.indent + "  "
         if attrs:
             head = _start_tag(indent, tag, attrs)
-            doc.written.append((tag, attrs))
+            doc.written.append((tag, attrs, len(indent) >> 1))
         else:
             head = indent + "<" + tag
+            doc.written.append((tag, _NO_ATTRS, len(indent) >> 1))
         if text is None:
             out.append(head)
             node = Node(doc, tag, indent, _BARE)
@@ -139,10 +142,10 @@ class Tree:
         doc = parent.doc
         indent = parent.indent + "  "
         out, written = doc.out, doc.written
+        depth = len(indent) >> 1
         for attrs in found:
             out.append(_start_tag(indent, tag, attrs) + "/>\n")
-            if attrs:
-                written.append((tag, attrs))
+            written.append((tag, attrs, depth))
 
     def fragment(self, parent: Node, key: Hashable, write: Callable[[Node], None]) -> None:
         """The children ``write(parent)`` adds, written once per process as text remembered under ``key``.
@@ -187,7 +190,7 @@ def serialize(root: Node) -> bytes:
 
 
 def written(root: Node, data: bytes) -> Written | None:
-    """The ``(tag, attributes)`` of each element of the document with attributes (``None`` values: not written), in
-    document order, if ``data`` is the very bytes :func:`serialize` returned for it; else ``None``."""
+    """The ``(tag, attributes, depth)`` of every element of the document (``None`` values: not written; the root's
+    depth is 0), in document order, if ``data`` is the very bytes :func:`serialize` returned for it; else ``None``."""
     doc = root.doc
     return doc.written if doc.data is data else None

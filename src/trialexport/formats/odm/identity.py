@@ -1,0 +1,240 @@
+"""The ODM XSDs' identity constraints (``xs:unique``), decided on the emitter's record of a document.
+
+libxml2 spends about three quarters of its ODM validation time on identity constraints (measured on the registry
+mix: 1.80 of 1.82 ms per 1.3.2 document with them, 0.48 without; issue 17). The converter therefore validates its
+own output against the schema without them (:func:`~.xsd.structural_schema`) and decides the constraints here, on
+the record the emitter kept of what it wrote (:func:`~.xmltree.written`: ``(tag, attributes, depth)`` of every
+element in document order). When either says no, the full official schema is run and its findings are the ones
+reported, so a document is never judged differently, only faster.
+
+Nothing about the constraints is written here: :func:`constraints` reads each one from the vendored XSDs (the
+element that scopes it, its selector's child steps, its fields). A version whose XSDs declare a form this reading
+does not cover (``xs:key``/``xs:keyref``, unions, descendant or self steps, element fields, foreign names) is not
+decided here at all (``None``): every document of it goes to the full schema.
+
+Values are compared as the schema's types would compare them or more loosely, never more strictly: whitespace is
+collapsed, numbers are compared by value and language tags without case, so two values a type holds equal are
+always equal here; a value pair merged here but not by the type only sends the document to the full schema.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from lxml import etree
+
+from .xsd import IDENTITY, NAMESPACES, XS, schema_documents
+
+Record = Sequence[tuple[str, Mapping[str, "str | None"], int]]  # (tag, attributes, depth) per element, in order
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_NUMERIC_START = frozenset("+-.0123456789")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fullmatch
+
+
+@dataclass(frozen=True)
+class Unique:
+    """One ``xs:unique``: within each ``scope`` element, the elements its ``path`` selects (child steps; ``*``: any
+    element) that carry every attribute of ``fields`` have distinct values of them."""
+
+    name: str
+    scope: str
+    path: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+def _names(xpath: str, nsmap: Mapping[str | None, str], ns: str, *, attribute: bool) -> tuple[str, ...] | None:
+    """The local names of ``xpath``'s child steps (``@name`` for one attribute); ``None``: a form not read here."""
+    steps = xpath.strip().split("/")
+    if attribute:
+        if len(steps) != 1 or not steps[0].startswith("@"):
+            return None
+        prefix, _, local = steps[0][1:].rpartition(":")
+        if not prefix:
+            return (local,)
+        return (f"xml:{local}",) if nsmap.get(prefix) == _XML_NS or prefix == "xml" else None
+    names = []
+    for step in steps:
+        if step == "*":
+            names.append(step)
+            continue
+        prefix, _, local = step.rpartition(":")
+        if not prefix or nsmap.get(prefix) != ns or not local.isidentifier():
+            return None  # no prefix: no namespace in XPath 1.0; descendant/self/union steps are not read here
+        names.append(local)
+    return tuple(names)
+
+
+@cache
+def constraints(version: str) -> tuple[Unique, ...] | None:
+    """Every identity constraint the ``version`` XSDs declare, read as :class:`Unique`; ``None`` if one of them is
+    of a form not read here (then no document of ``version`` is decided by :func:`hold`)."""
+    ns = NAMESPACES[version]
+    found = []
+    for root in schema_documents(version):
+        for node in root.iter(*IDENTITY):
+            owner = node.getparent()
+            selector = node.find(f"{XS}selector")
+            if node.tag != f"{XS}unique" or owner is None or owner.tag != f"{XS}element" or selector is None:
+                return None
+            path = _names(selector.get("xpath", ""), node.nsmap, ns, attribute=False)
+            fields = [_names(f.get("xpath", ""), node.nsmap, ns, attribute=True) for f in node.iter(f"{XS}field")]
+            if path is None or not fields or any(f is None for f in fields) or not owner.get("name"):
+                return None
+            found.append(Unique(node.get("name", ""), owner.get("name", ""), path, tuple(f[0] for f in fields if f)))
+    return tuple(found)
+
+
+def _value(text: str) -> str:
+    """``text`` as compared here: whitespace collapsed; a number by its value (``01``, ``1.0`` and ``1`` alike;
+    language tags are also case-folded, by the caller)."""
+    if text.isascii() and text.isdigit():  # the common numbers (order numbers, key sequences), quickly
+        return "#" + (text.lstrip("0") or "0")
+    if " " not in text and text.isprintable() and text[:1] not in _NUMERIC_START:
+        return text  # no whitespace (the only unprintable characters XML allows are whitespace), not a number
+    text = " ".join(text.split())
+    if _NUMBER(text):
+        try:
+            number = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern only lets decimals through
+            return text
+        return "#" + format(number.normalize() if number else Decimal(0), "f")
+    return text
+
+
+Simple = tuple[int, str, tuple[str, ...]]  # a one-step rule: (number, first field, other fields)
+General = tuple[int, int, str, tuple[tuple[int, str], ...], tuple[str, ...]]  # number, steps, scope, middle, fields
+
+
+@cache
+def _plan(version: str) -> tuple[dict[str, dict[str, tuple[Simple, ...]]], dict[str, tuple[Simple, ...]],
+                                 dict[str, tuple[General, ...]]]:
+    """The constraints as rules, by what an element must be to be selected: (its tag -> its parent's tag -> one-step
+    rules; its parent's tag -> one-step ``*`` rules; its tag, or ``*`` -> every other rule, as
+    (number, selector steps, scope, the named middle steps as (offset below the scope, name), fields))."""
+    simple: dict[str, dict[str, list[Simple]]] = {}
+    star: dict[str, list[Simple]] = {}
+    general: dict[str, list[General]] = {}
+    for n, u in enumerate(constraints(version) or ()):
+        if len(u.path) == 1:
+            rule = (n, u.fields[0], u.fields[1:])
+            if u.path[0] == "*":
+                star.setdefault(u.scope, []).append(rule)
+            else:
+                simple.setdefault(u.path[0], {}).setdefault(u.scope, []).append(rule)
+            continue
+        middle = tuple((k, step) for k, step in enumerate(u.path[:-1], 1) if step != "*")
+        general.setdefault(u.path[-1], []).append((n, len(u.path), u.scope, middle, u.fields))
+    return ({k: {p: tuple(r) for p, r in v.items()} for k, v in simple.items()}, {k: tuple(v) for k, v in star.items()},
+            {k: tuple(v) for k, v in general.items()})
+
+
+def hold(record: Record, version: str) -> bool:
+    """Whether no identity constraint of ``version`` is violated in the document ``record`` describes (``False``
+    also for what is not decided here: constraints of another form, a prefixed element, a depth that skips a level).
+
+    One pass in document order; a selected element's key is ``(position of its scope element in the record, rule,
+    values)``, so each scope element instance has its own set, as each instance of the declaring element has its own
+    constraint in the XSD."""
+    if constraints(version) is None:
+        return False
+    simple, star, general = _plan(version)
+    anywhere = general.get("*", ())
+    tags: list[str] = [""] * 64  # the open elements' tags by depth, and their positions in the record
+    where: list[int] = [0] * 64
+    seen: set[tuple[object, ...]] = set()
+    seen_general: set[tuple[int, int, tuple[str, ...]]] = set()
+    deepest = -1
+    for i, (tag, attrs, depth) in enumerate(record):
+        if depth > deepest + 1 or ":" in tag:
+            return False
+        if depth >= len(tags):
+            tags += [""] * depth
+            where += [0] * depth
+        deepest = depth
+        tags[depth] = tag
+        where[depth] = i
+        if not depth:
+            continue
+        parent = tags[depth - 1]
+        by_parent = simple.get(tag)
+        rules = None if by_parent is None else by_parent.get(parent)
+        if parent in star:
+            rules = (*(rules or ()), *star[parent])
+        if rules is not None:
+            for n, field, others in rules:
+                if (value := attrs.get(field)) is None:
+                    continue  # not in the constraint's qualified node set
+                value = _value(value)
+                key: tuple[object, ...] = (where[depth - 1], n, value.casefold() if field == "xml:lang" else value)
+                if others:
+                    more_values = _values(attrs, others)
+                    if more_values is None:
+                        continue
+                    key += more_values
+                if key in seen:
+                    return False
+                seen.add(key)
+        more = general.get(tag)
+        if anywhere:
+            more = (*(more or ()), *anywhere)
+        if more is not None and not _general_hold(more, tags, where, depth, attrs, seen_general):
+            return False
+    return True
+
+
+def _values(attrs: Mapping[str, str | None], fields: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The compared values of ``fields`` (``None`` if one is missing: not in the qualified node set)."""
+    values = []
+    for field in fields:
+        value = attrs.get(field)
+        if value is None:
+            return None
+        value = _value(value)
+        values.append(value.casefold() if field == "xml:lang" else value)
+    return tuple(values)
+
+
+def _general_hold(rules: tuple[General, ...], tags: list[str], where: list[int], depth: int,
+                  attrs: Mapping[str, str | None], seen: set[tuple[int, int, tuple[str, ...]]]) -> bool:
+    """:func:`hold` for the element at ``depth`` and the rules that are not one-step one-field."""
+    for n, steps, scope, middle, fields in rules:
+        top = depth - steps
+        if top < 0 or tags[top] != scope or any(tags[top + k] != name for k, name in middle):
+            continue
+        values = _values(attrs, fields)
+        if values is None:
+            continue
+        key = (where[top], n, values)
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
+
+
+def record_of(root: etree._Element) -> list[tuple[str, dict[str, str | None], int]]:
+    """The record (as :func:`~.xmltree.written` gives it) of a parsed document: an element outside the root's
+    namespace is named with a prefix (``x:``), ``xml:`` attributes as written, others by local name."""
+    ns = etree.QName(root).namespace
+    out: list[tuple[str, dict[str, str | None], int]] = []
+
+    def walk(el: etree._Element, depth: int) -> None:
+        q = etree.QName(el)
+        attrs: dict[str, str | None] = {}
+        for name, value in el.attrib.items():
+            a = etree.QName(name)
+            attrs[a.localname if a.namespace is None else f"xml:{a.localname}" if a.namespace == _XML_NS
+                  else f"x:{a.localname}"] = value
+        out.append((q.localname if q.namespace == ns else f"x:{q.localname}", attrs, depth))
+        for child in _elements(el):
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return out
+
+
+def _elements(el: etree._Element) -> Iterable[etree._Element]:
+    return (c for c in el if isinstance(c.tag, str))
