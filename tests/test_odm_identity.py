@@ -19,7 +19,7 @@ from trialexport.formats.odm import FAMILY as odm_family
 from trialexport.formats.odm import identity
 from trialexport.formats.odm.validation import validate_odm, validate_odm_parsed
 from trialexport.formats.odm.xmltree import written
-from trialexport.formats.odm.xsd import NAMESPACES, odm_schema, structural_schema
+from trialexport.formats.odm.xsd import IDENTITY, NAMESPACES, odm_schema, structural_schema
 from trialexport.resources import schema_path
 from trialexport.xmlsafe import parse_xml
 
@@ -41,12 +41,16 @@ def _as_parsed(record: list) -> list:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_identity_constraint_of_the_xsds_is_read(version: str) -> None:
-    """As many constraints as the vendored XSDs declare ``xs:unique`` elements (they declare no xs:key/keyref), and
-    the forms the ODM specification gives them, read from the XSDs as data."""
-    text = "".join(p.read_text() for p in schema_path(f"odm-{version}").glob("*.xsd"))
-    assert "<xs:key " not in text and "<xs:keyref" not in text
+    """As many constraints as the vendored XSDs declare (all ``xs:unique``, all in ODM-namespace documents: none
+    would be stripped from the structural schema without being read), with the forms the ODM specification gives
+    them, read from the XSDs as data."""
+    declared = []
+    for path in schema_path(f"odm-{version}").glob("*.xsd"):
+        root = etree.parse(str(path)).getroot()
+        declared += [(root.get("targetNamespace"), etree.QName(n).localname) for n in root.iter(*IDENTITY)]
+    assert declared and {d for d in declared} == {(NAMESPACES[version], "unique")}
     found = identity.constraints(version)
-    assert found is not None and len(found) == text.count("<xs:unique ")
+    assert found is not None and len(found) == len(declared) == {"1.3.2": 45, "2.0": 41}[version]
     shapes = {(u.scope, u.path, u.fields) for u in found}
     assert ("ItemGroupDef", ("ItemRef",), ("ItemOID",)) in shapes
     assert ("ItemGroupDef", ("ItemRef",), ("OrderNumber",)) in shapes
@@ -58,6 +62,18 @@ def test_every_identity_constraint_of_the_xsds_is_read(version: str) -> None:
         assert ("Question", ("TranslatedText",), ("xml:lang",)) in shapes
     else:
         assert ("Question", ("TranslatedText",), ("Type", "xml:lang")) in shapes
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_constrained_attributes_are_of_types_compared_as_text_or_whole_numbers(version: str) -> None:
+    """The check reproduces (or loosens) only text and whole-number equality: the types of the constrained attributes
+    are read from the XSDs (ODM 1.3.2 ``integer`` restricts xs:integer; 2.0 uses xs:positiveInteger; ``oid``
+    restricts xs:string; xml:lang is xs:language), and a type compared otherwise would turn the check off."""
+    types = identity._attribute_types(version)
+    number = {"1.3.2": "integer", "2.0": "positiveInteger"}[version]
+    assert types["OrderNumber"] == types["KeySequence"] == {number}
+    assert types["OID"] == {"string"} and types["xml:lang"] == {"language"}
+    assert {"decimal", "float", "double", "boolean", "dateTime", "anyURI", "QName"}.isdisjoint(identity.COMPARABLE)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -130,16 +146,23 @@ def test_a_repeated_key_is_never_passed(documents, version: str) -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_keys_equal_by_type_but_written_differently_are_caught(documents, version: str) -> None:
-    """``OrderNumber`` is a positiveInteger: ``01`` and ``1`` are the same key to the schema, and to the check."""
-    root = etree.fromstring(documents[version])
-    ns = {"o": NAMESPACES[version]}
-    group = next(g for g in root.xpath("//o:ItemGroupDef", namespaces=ns) if len(g.findall("o:ItemRef", ns)) > 1)
-    first, second = group.findall("o:ItemRef", ns)[:2]
-    second.set("OrderNumber", "0" + first.get("OrderNumber"))
-    tree = parse_xml(etree.tostring(root), source="broken.xml")
-    assert structural_schema(version).validate(tree)  # nothing else is wrong
-    assert not odm_schema(version).validate(tree)
-    assert not identity.hold(identity.record_of(tree.getroot()), version)
+    """``OrderNumber`` is a whole number: ``01`` and ``1``, or a 31-digit number with and without ``+`` and spaces,
+    are the same key to the schema, and to the check (exactly: no rounding at any size)."""
+    big = "1234567890123456789012345678901"
+    for one, other, distinct in (("1", "01", "2"), (big, f" +{big} ", big + "0"), ("9" * 29, "+" + "9" * 29, "9" * 30)):
+        root = etree.fromstring(documents[version])
+        ns = {"o": NAMESPACES[version]}
+        group = next(g for g in root.xpath("//o:ItemGroupDef", namespaces=ns) if len(g.findall("o:ItemRef", ns)) > 1)
+        first, second = group.findall("o:ItemRef", ns)[:2]
+        first.set("OrderNumber", one)
+        second.set("OrderNumber", other)
+        tree = parse_xml(etree.tostring(root), source="broken.xml")
+        assert structural_schema(version).validate(tree), other  # nothing else is wrong
+        assert not odm_schema(version).validate(tree), other
+        assert not identity.hold(identity.record_of(tree.getroot()), version), other
+        second.set("OrderNumber", distinct)  # a different number: both paths accept
+        tree = parse_xml(etree.tostring(root), source="ok.xml")
+        assert odm_schema(version).validate(tree) and identity.hold(identity.record_of(tree.getroot()), version)
 
 
 def test_what_is_not_decided_goes_to_the_full_schema() -> None:
@@ -149,3 +172,4 @@ def test_what_is_not_decided_goes_to_the_full_schema() -> None:
     assert not identity.hold([*record, ("x:Extension", {}, 2)], "1.3.2")
     assert not identity.hold([*record, ("MetaDataVersion", {"OID": "M"}, 3)], "1.3.2")
     assert not identity.hold([*record, ("Study", {"OID": " S "}, 1)], "1.3.2")  # whitespace collapsed: same key
+    assert identity.hold([*record, ("Study", {"OID": "1E1000000"}, 1)], "1.3.2")  # text, not a number to expand

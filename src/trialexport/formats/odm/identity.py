@@ -8,13 +8,16 @@ element in document order). When either says no, the full official schema is run
 reported, so a document is never judged differently, only faster.
 
 Nothing about the constraints is written here: :func:`constraints` reads each one from the vendored XSDs (the
-element that scopes it, its selector's child steps, its fields). A version whose XSDs declare a form this reading
-does not cover (``xs:key``/``xs:keyref``, unions, descendant or self steps, element fields, foreign names) is not
-decided here at all (``None``): every document of it goes to the full schema.
+element that scopes it, its selector's child steps, its fields). Not decided here at all (``None``: every document
+of the version goes to the full schema): a form this reading does not cover (``xs:key``/``xs:keyref``, unions,
+descendant or self steps, element or wildcard fields, foreign names), a constraint in a schema document of another
+namespace, or a field whose declared type is not built on ``xs:string`` or ``xs:integer`` and their derived types
+(those whose values libxml2 compares as text after whitespace processing, or as whole numbers).
 
-Values are compared as the schema's types would compare them or more loosely, never more strictly: whitespace is
-collapsed, numbers are compared by value and language tags without case, so two values a type holds equal are
-always equal here; a value pair merged here but not by the type only sends the document to the full schema.
+Values are compared as those types compare them or more loosely, never more strictly: whitespace is collapsed (an
+``xs:string`` keeps it: merging more only costs time), whole numbers are compared by value, exactly (``+01`` and
+``1`` alike, no rounding at any size), and language tags without case; a value pair merged here but not by its type
+only sends the document to the full schema.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from lxml import etree
@@ -31,8 +33,16 @@ from .xsd import IDENTITY, NAMESPACES, XS, schema_documents
 
 Record = Sequence[tuple[str, Mapping[str, "str | None"], int]]  # (tag, attributes, depth) per element, in order
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
-_NUMERIC_START = frozenset("+-.0123456789")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fullmatch
+_NUMERIC_START = frozenset("+-0123456789")
+_INTEGER = re.compile(r"[+-]?[0-9]+").fullmatch
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*").fullmatch
+#: The built-in types a constrained attribute may be built on: libxml2 compares their values as text after
+#: whitespace processing, or as whole numbers; both are what :func:`_value` reproduces or loosens.
+COMPARABLE = frozenset({
+    "string", "normalizedString", "token", "language", "Name", "NCName", "NMTOKEN", "ID", "IDREF",
+    "integer", "positiveInteger", "nonNegativeInteger", "negativeInteger", "nonPositiveInteger",
+    "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte",
+})
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ def _names(xpath: str, nsmap: Mapping[str | None, str], ns: str, *, attribute: b
         if len(steps) != 1 or not steps[0].startswith("@"):
             return None
         prefix, _, local = steps[0][1:].rpartition(":")
+        if not _NAME(local):
+            return None  # a wildcard or anything else that is not one attribute's name
         if not prefix:
             return (local,)
         return (f"xml:{local}",) if nsmap.get(prefix) == _XML_NS or prefix == "xml" else None
@@ -74,7 +86,11 @@ def constraints(version: str) -> tuple[Unique, ...] | None:
     of a form not read here (then no document of ``version`` is decided by :func:`hold`)."""
     ns = NAMESPACES[version]
     found = []
-    for root in schema_documents(version):
+    for root in schema_documents(version, every=True):
+        if root.get("targetNamespace") != ns:
+            if next(root.iter(*IDENTITY), None) is not None:
+                return None  # stripped from the structural schema like the others, but not read here
+            continue
         for node in root.iter(*IDENTITY):
             owner = node.getparent()
             selector = node.find(f"{XS}selector")
@@ -85,24 +101,70 @@ def constraints(version: str) -> tuple[Unique, ...] | None:
             if path is None or not fields or any(f is None for f in fields) or not owner.get("name"):
                 return None
             found.append(Unique(node.get("name", ""), owner.get("name", ""), path, tuple(f[0] for f in fields if f)))
+    types = _attribute_types(version)
+    if any(types.get(f, {None}) - COMPARABLE for u in found for f in u.fields):
+        return None
     return tuple(found)
 
 
+def _attribute_types(version: str) -> dict[str, set[str | None]]:
+    """Attribute name (``xml:lang`` for the XML namespace's) -> the built-in types its declarations in the
+    ``version`` XSDs are built on, a union's members each (``None``: a list, or a type not found)."""
+    simple: dict[str, list[tuple[str | None, etree._Element]]] = {}  # ODM simple type -> what it is built on
+    declared: dict[str, list[tuple[str | None, etree._Element]]] = {}
+    for root in schema_documents(version, every=True):
+        namespace = root.get("targetNamespace")
+        for st in root.iter(f"{XS}simpleType"):
+            if st.get("name") and namespace == NAMESPACES[version]:
+                simple[st.get("name", "")] = _built_on(st)
+        for a in root.iter(f"{XS}attribute"):
+            name = a.get("name")
+            if name and namespace in (NAMESPACES[version], _XML_NS):
+                inline = a.find(f"{XS}simpleType")
+                found = [(a.get("type"), a)] if inline is None else _built_on(inline)
+                declared.setdefault(name if namespace != _XML_NS else f"xml:{name}", []).extend(found)
+
+    def builtins(qname: str | None, where: etree._Element, depth: int = 0) -> set[str | None]:
+        if qname is None or depth > 50:
+            return {None}
+        prefix, _, local = qname.rpartition(":")
+        if where.nsmap.get(prefix or None) == XS[1:-1]:
+            return {local}
+        if local not in simple:
+            return {None}
+        return set().union(*(builtins(q, w, depth + 1) for q, w in simple[local]))
+
+    return {name: set().union(*(builtins(q, w) for q, w in found)) for name, found in declared.items()}
+
+
+def _built_on(simple_type: etree._Element) -> list[tuple[str | None, etree._Element]]:
+    """What an ``xs:simpleType`` is built on: its restriction's base, or its union's member types (named or
+    inline); ``[(None, ...)]`` for a list or anything else."""
+    base = simple_type.find(f"{XS}restriction")
+    if base is not None:
+        inline = base.find(f"{XS}simpleType")
+        return [(base.get("base"), base)] if inline is None else _built_on(inline)
+    union = simple_type.find(f"{XS}union")
+    if union is None:
+        return [(None, simple_type)]
+    members = [(q, union) for q in (union.get("memberTypes") or "").split()]
+    for inline in union.findall(f"{XS}simpleType"):
+        members += _built_on(inline)
+    return members or [(None, union)]
+
+
 def _value(text: str) -> str:
-    """``text`` as compared here: whitespace collapsed; a number by its value (``01``, ``1.0`` and ``1`` alike;
-    language tags are also case-folded, by the caller)."""
+    """``text`` as compared here: whitespace collapsed; a whole number by its exact value (``+01``, ``01`` and ``1``
+    alike; language tags are also case-folded, by the caller)."""
     if text.isascii() and text.isdigit():  # the common numbers (order numbers, key sequences), quickly
         return "#" + (text.lstrip("0") or "0")
     if " " not in text and text.isprintable() and text[:1] not in _NUMERIC_START:
         return text  # no whitespace (the only unprintable characters XML allows are whitespace), not a number
     text = " ".join(text.split())
-    if _NUMBER(text):
-        try:
-            number = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the pattern only lets decimals through
-            return text
-        return "#" + format(number.normalize() if number else Decimal(0), "f")
-    return text
+    if _INTEGER(text) is None:
+        return text
+    digits = text.lstrip("+-").lstrip("0")
+    return "#" + ("-" + digits if digits and text[0] == "-" else digits or "0")
 
 
 Simple = tuple[int, str, tuple[str, ...]]  # a one-step rule: (number, first field, other fields)

@@ -102,13 +102,14 @@ def structural_schema(version: str) -> etree.XMLSchema:
     return _compile(version, structural=True)
 
 
-def schema_documents(version: str) -> Iterator[etree._Element]:
-    """The root of each vendored XSD document of ``version`` whose target namespace is the ODM one, by file name."""
+def schema_documents(version: str, *, every: bool = False) -> Iterator[etree._Element]:
+    """The root of each vendored XSD document of ``version`` whose target namespace is the ODM one (``every``: of
+    every vendored XSD document, e.g. ``xml.xsd``), by file name."""
     folder = schema_path(f"odm-{check_version(version)}")
     parser, _ = _schema_parser(folder)
     for xsd in sorted(folder.glob("*.xsd")):
         root = etree.parse(str(xsd), parser).getroot()
-        if root.get("targetNamespace") == NAMESPACES[version]:
+        if every or root.get("targetNamespace") == NAMESPACES[version]:
             yield root
 
 
