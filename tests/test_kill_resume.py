@@ -38,6 +38,12 @@ def _cmd(src: Path, out: Path, *extra: str) -> list[str]:
     return args + list(extra)
 
 
+def _interruptible() -> None:
+    """In the child before exec: Ctrl-C acts, even when this test runs as a background job of a non-interactive
+    shell (POSIX has those ignore SIGINT, and the tool rightly keeps an ignored SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _finals(out: Path) -> list[Path]:
     return sorted(p for p in out.iterdir() if not p.name.startswith("."))
 
@@ -48,7 +54,7 @@ def test_interrupted_run_leaves_complete_files_and_resume_finishes(tmp_path, sig
     src = _input(tmp_path)
     out = tmp_path / "out"
     proc = subprocess.Popen(_cmd(src, out, "--jobs", jobs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_interruptible)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not out.exists() or len(_finals(out)) < 40):
         time.sleep(0.02)
