@@ -11,9 +11,7 @@ Reported: the best CPU time (``time.process_time``) of each, in ms per study.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,31 +22,21 @@ from trialexport.formats.odm import identity, validation
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--studies", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--repeat", type=int, default=4)
-    args = ap.parse_args(argv)
+    args = registry_mix.mix_parser(__doc__, repeat=4).parse_args(argv)
     mix = registry_mix.draw_mix(registry_mix.load_corpus(), args.studies, args.seed)
     run = registry_mix.converter(["odm-1.3.2", "odm-2.0"])
-    for data in mix[:30]:
-        run(data)  # warm-up: schemas compiled, tables loaded
+    registry_mix.cpu_ms(run, mix[:30])  # warm-up: schemas compiled, tables loaded
     ways = {"new": identity.hold, "old": lambda record, version: False}  # False: "not decided", full schema
     best = dict.fromkeys(ways, float("inf"))
     for _ in range(args.repeat):
         for name, hold in ways.items():
             validation.identity.hold = hold  # type: ignore[assignment]
-            start = time.process_time()
-            for data in mix:
-                run(data)
-            best[name] = min(best[name], time.process_time() - start)
+            best[name] = min(best[name], registry_mix.cpu_ms(run, mix) / len(mix))
     validation.identity.hold = ways["new"]  # type: ignore[assignment]
-    print(f"both ODM versions, {len(mix)} studies, CPU ms per study (best of {args.repeat}):")
-    for name, seconds in best.items():
-        print(f"  {name}  {seconds * 1000 / len(mix):7.2f}")
-    print(f"  saved {(best['old'] - best['new']) * 1000 / len(mix):.2f} ms per study")
+    best["saved"] = best["old"] - best["new"]
+    title = f"both ODM versions, {len(mix)} studies, CPU ms per study (best of {args.repeat}):"
+    registry_mix.print_figures(title, best)
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

@@ -19,7 +19,6 @@ overhead measured separately above).
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from registry_mix import draw_mix, load_corpus
+from registry_mix import draw_mix, load_corpus, mix_parser
 
 REGISTRY = 560_000  # studies on ClinicalTrials.gov (late 2026, rounded)
 CORES = (1, 2, 8, 32, 128)
@@ -47,9 +46,7 @@ def run(exe: Path, src: Path, out: Path, extra: list[str]) -> tuple[float, float
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--studies", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=17)
+    ap = mix_parser(__doc__)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")

@@ -16,7 +16,6 @@ figure is its best of ``--repeat`` passes over the mix, in ms per study:
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -76,11 +75,7 @@ def one_pass(trials: list[Trial]) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--studies", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args(argv)
+    args = registry_mix.mix_parser(__doc__, repeat=5).parse_args(argv)
     mix = registry_mix.draw_mix(registry_mix.load_corpus(), args.studies, args.seed)
     trials = [res.trial for data in mix for res in read_bytes(data, name="mix.json") if res.trial is not None]
     one_pass(trials[:20])  # warm-up: schemas compiled, tables loaded
@@ -88,10 +83,9 @@ def main(argv: list[str]) -> int:
     for _ in range(args.repeat):
         for name, seconds in one_pass(trials).items():
             best[name] = min(best.get(name, float("inf")), seconds)
-    print(f"ODM CPU ms per study, {len(trials)} studies, best of {args.repeat} per stage")
-    for name, seconds in best.items():
-        print(f"  {name:<20} {seconds * 1000 / len(trials):7.3f}")
-    print(f"  {'sum':<20} {sum(best.values()) * 1000 / len(trials):7.3f}")
+    figures = {name: seconds * 1000 / len(trials) for name, seconds in best.items()}
+    figures["sum"] = sum(figures.values())
+    registry_mix.print_figures(f"ODM CPU ms per study, {len(trials)} studies, best of {args.repeat} per stage", figures)
     return 0
 
 

@@ -144,6 +144,24 @@ def floor(outputs: int) -> Callable[[bytes], int]:
     return run
 
 
+def mix_parser(doc: str, repeat: int | None = None) -> argparse.ArgumentParser:
+    """The options of every benchmark over the mix: ``--studies``, ``--seed``, and ``--repeat`` (given its default)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--studies", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=17)
+    if repeat is not None:
+        ap.add_argument("--repeat", type=int, default=repeat)
+    return ap
+
+
+def print_figures(title: str, figures: dict[str, float]) -> None:
+    """``title``, then one line per named figure (ms, three decimals), names aligned."""
+    print(title)
+    width = max(map(len, figures), default=0)
+    for name, ms in figures.items():
+        print(f"  {name:<{width}}  {ms:8.3f}")
+
+
 def cpu_ms(fn: Callable[[bytes], int], items: list[bytes], repeat: int = 1) -> float:
     """Best-of-``repeat`` CPU ms to run ``fn`` over all ``items``."""
     best = float("inf")
@@ -348,10 +366,7 @@ def jobs_table(mix: list[bytes]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--studies", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--repeat", type=int, default=1)
+    ap = mix_parser(__doc__, repeat=1)
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
     ap.add_argument("--skip-mix", action="store_true")
     ap.add_argument("--skip-scaling", action="store_true")
