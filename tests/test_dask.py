@@ -142,16 +142,22 @@ def test_the_per_record_function_in_a_dask_bag(scheduler, inputs, reference):
 def test_usage_errors_are_one_line(scheduler, inputs, tmp_path, monkeypatch):
     from trialexport.pipeline import dask_run
 
-    monkeypatch.setattr(dask_run, "CONNECT_TIMEOUT", 1.0)
-    unreachable = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "a", "--dask", "tcp://127.0.0.1:9")
+    quick = {dask_run.CONNECT_TIMEOUT_VARIABLE: "1"}  # seconds to give up on the scheduler
+    unreachable = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "a", "--dask", "tcp://127.0.0.1:9",
+                      env=quick)
     assert unreachable.returncode == 2
     assert "Error: --dask tcp://127.0.0.1:9: cannot reach the Dask scheduler" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
+    for wrong in ("soon", "0", "-5", "inf", "nan"):
+        odd = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "o", "--dask", scheduler,
+                  env={dask_run.CONNECT_TIMEOUT_VARIABLE: wrong})
+        assert odd.returncode == 2, wrong
+        assert f"TRIALEXPORT_DASK_CONNECT_TIMEOUT={wrong!r}: expected a number of seconds greater than 0" in odd.stderr
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as idle:
         workerless = cli("convert", inputs["folder"], "--to", TARGETS, "-o", tmp_path / "w", "--dask",
-                         idle.scheduler_address)
+                         idle.scheduler_address, env=quick)
     assert workerless.returncode == 2 and "the Dask scheduler has no worker" in workerless.stderr
     stdout = cli("convert", inputs["folder"], "--to", "fhir-r4", "--dask", scheduler)
     assert stdout.returncode == 2 and "--dask needs an output folder" in stdout.stderr

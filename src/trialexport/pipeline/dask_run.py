@@ -66,7 +66,8 @@ from .record import RecordOutcome, output_name
 BATCH = 16  # records per Dask task (at most): the client's cost per task (~7 ms) over ~16 x 25 ms of work
 REFRESH = 64  # tasks submitted between two questions to the scheduler about the cluster's size
 LOST_POLL = 5.0  # seconds between checks that the client still has its scheduler, while waiting without a limit
-CONNECT_TIMEOUT = float(os.environ.get("TRIALEXPORT_DASK_TIMEOUT", "10"))  # seconds to reach a scheduler
+CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler and for it to have a worker; the variable below overrides it
+CONNECT_TIMEOUT_VARIABLE = "TRIALEXPORT_DASK_CONNECT_TIMEOUT"
 RECORD_TIMEOUT = 120.0  # default --dask-timeout, seconds per record: 90x a 6,400-site study --to all (1.3 s CPU)
 RESTART_TIMEOUT = 30.0  # seconds a worker's nanny may take to replace a worker stopped for a hung record
 INSTALL_HINT = "pip install 'trialexport[dask]'"
@@ -346,14 +347,31 @@ class DaskWorkers:
             self.client.cancel(futures)
 
 
+def connect_timeout() -> float:
+    """Seconds :func:`connect` waits for a scheduler (and for its first worker): :data:`CONNECT_TIMEOUT_VARIABLE`
+    from the environment, else :data:`CONNECT_TIMEOUT`; a value that is not a number of seconds > 0 is a
+    :class:`DaskUnavailable` naming it."""
+    raw = os.environ.get(CONNECT_TIMEOUT_VARIABLE)
+    if raw is None:
+        return CONNECT_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise DaskUnavailable(f"{CONNECT_TIMEOUT_VARIABLE}={raw!r}: expected a number of seconds greater than 0")
+    return seconds
+
+
 @contextmanager
 def connect(address: str) -> Iterator[Any]:
     """A ``dask.distributed`` client for ``address``: ``tcp://host:8786`` (a running scheduler), ``local`` or
     ``local:N`` (a LocalCluster of N one-thread worker processes started here; default: one per core).
 
     Raises :class:`DaskUnavailable` (one line) when dask is not installed, the scheduler cannot be reached or has no
-    worker within :data:`CONNECT_TIMEOUT` seconds.
+    worker within :func:`connect_timeout` seconds.
     """
+    wait = connect_timeout()
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
@@ -368,12 +386,12 @@ def connect(address: str) -> Iterator[Any]:
             yield client
         return
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT)
+        client = Client(address, timeout=wait)
     except (OSError, TimeoutError, ValueError) as exc:
         raise DaskUnavailable(f"--dask {address}: cannot reach the Dask scheduler: {exc}") from None
     with client:
         try:
-            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            client.wait_for_workers(1, timeout=wait)
         except (OSError, TimeoutError) as exc:
             raise DaskUnavailable(f"--dask {address}: the Dask scheduler has no worker ({exc}); start some with "
                                   f"`dask worker {address}`") from None
