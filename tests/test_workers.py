@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import CORPUS
 
 N = 400
@@ -109,3 +110,25 @@ def test_a_stuck_worker_does_not_hang_the_run(tmp_path):
     assert len(crashed) == 1 and "took longer than 3 s; its worker was stopped" in crashed[0], text[-2000:]
     assert len({p.name.split(".")[0] for p in out.glob("NCT*.odm-1.3.2.xml")}) == N - 1
     assert not _running(stuck)
+
+
+def test_a_bad_worker_time_limit_is_a_usage_error(tmp_path: Path, monkeypatch) -> None:
+    """TRIALEXPORT_WORKER_TIMEOUT that is not a number of seconds > 0: one line naming it, exit 2 (was a traceback);
+    from the API, a ValueError naming it."""
+    from conftest import cli
+
+    from trialexport.pipeline.workers import Workers
+
+    for wrong in ("soon", "0", "-1", "nan"):
+        ran = cli("convert", CORPUS[0], "--to", "fhir-r5", "-o", tmp_path, "--jobs", "2",
+                  env={"TRIALEXPORT_WORKER_TIMEOUT": wrong})
+        assert ran.returncode == 2 and "Traceback" not in ran.stderr, wrong
+        assert f"TRIALEXPORT_WORKER_TIMEOUT={wrong!r}: expected a number of seconds greater than 0" in ran.stderr
+    one = cli("convert", CORPUS[0], "--to", "fhir-r5", "-o", tmp_path, "--jobs", "1",
+              env={"TRIALEXPORT_WORKER_TIMEOUT": "soon"})
+    assert one.returncode == 0  # no worker process, no limit to read
+    monkeypatch.setenv("TRIALEXPORT_WORKER_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="TRIALEXPORT_WORKER_TIMEOUT='soon'"):
+        Workers(2)
+    monkeypatch.setenv("TRIALEXPORT_WORKER_TIMEOUT", "2.5")
+    assert Workers(2).timeout == 2.5

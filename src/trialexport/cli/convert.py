@@ -151,6 +151,13 @@ def convert(
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch and not epoch.isdigit():
         raise click.UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds, got {epoch!r}")
+    if (jobs or os.cpu_count() or 1) > 1 and not dask_address:  # worker processes: their time limit
+        from trialexport.pipeline.workers import TIMEOUT, TIMEOUT_VARIABLE, env_seconds
+
+        try:
+            env_seconds(TIMEOUT_VARIABLE, TIMEOUT)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     allow: tuple[str, ...] = ()
     if allow_file:
         try:

@@ -351,16 +351,12 @@ def connect_timeout() -> float:
     """Seconds :func:`connect` waits for a scheduler (and for its first worker): :data:`CONNECT_TIMEOUT_VARIABLE`
     from the environment, else :data:`CONNECT_TIMEOUT`; a value that is not a number of seconds > 0 is a
     :class:`DaskUnavailable` naming it."""
-    raw = os.environ.get(CONNECT_TIMEOUT_VARIABLE)
-    if raw is None:
-        return CONNECT_TIMEOUT
+    from .workers import env_seconds
+
     try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds < float("inf"):
-        raise DaskUnavailable(f"{CONNECT_TIMEOUT_VARIABLE}={raw!r}: expected a number of seconds greater than 0")
-    return seconds
+        return env_seconds(CONNECT_TIMEOUT_VARIABLE, CONNECT_TIMEOUT)
+    except ValueError as exc:
+        raise DaskUnavailable(str(exc)) from None
 
 
 @contextmanager

@@ -7,7 +7,8 @@ pool and left a worker running for 35 minutes with no parent. Here:
 
 * :class:`concurrent.futures.ProcessPoolExecutor` notices a dead worker (``BrokenProcessPool``): the record being
   waited for is reported as failed, the executor is replaced and the other records in flight are sent again;
-* a record that takes longer than :data:`TIMEOUT` seconds is reported as failed and the workers are replaced;
+* a record that takes longer than :data:`TIMEOUT` seconds (or ``TRIALEXPORT_WORKER_TIMEOUT``) is reported as failed
+  and the workers are replaced;
 * every worker dies with its parent: on Linux the kernel sends it ``SIGKILL`` when the parent goes
   (``PR_SET_PDEATHSIG``), and on every platform a watchdog thread in the worker exits it once its parent is gone;
 * :meth:`Workers.close` (on every exit path: end, error, Ctrl-C, SIGTERM) kills and reaps the workers.
@@ -22,7 +23,23 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-TIMEOUT = float(os.environ.get("TRIALEXPORT_WORKER_TIMEOUT", "600"))  # seconds one unit of work may take
+TIMEOUT = 600.0  # seconds one unit of work may take; the variable below overrides it
+TIMEOUT_VARIABLE = "TRIALEXPORT_WORKER_TIMEOUT"
+
+
+def env_seconds(variable: str, default: float) -> float:
+    """A number of seconds greater than 0 from the environment ``variable`` (``default`` when it is not set);
+    ``ValueError`` naming the variable and its value otherwise."""
+    raw = os.environ.get(variable)
+    if raw is None:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{variable}={raw!r}: expected a number of seconds greater than 0")
+    return seconds
 
 
 class WorkerDied(Exception):
@@ -76,6 +93,7 @@ class Workers:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
+        self.timeout = env_seconds(TIMEOUT_VARIABLE, TIMEOUT)
         self.parent = os.getpid()
         self._executor: Any = None
 
@@ -109,14 +127,14 @@ class Workers:
                 return
             item, future = pending.popleft()
             try:
-                yield future.result(timeout=TIMEOUT)
+                yield future.result(timeout=self.timeout)
                 continue
             except BrokenProcessPool:
                 failure = WorkerDied("a worker process died while converting this record (or one converted beside "
                                      "it)", item)
             except FutureTimeout:
-                failure = WorkerDied(f"converting this record took longer than {TIMEOUT:g} s; its worker was stopped",
-                                     item)
+                failure = WorkerDied(f"converting this record took longer than {self.timeout:g} s; its worker was "
+                                     "stopped", item)
             # a fresh set of workers for the rest: items already done keep their result (their outputs are staged),
             # the others are sent again
             kept = [(queued, fut if _finished(fut) else None) for queued, fut in pending]
