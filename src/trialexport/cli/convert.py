@@ -151,7 +151,8 @@ def convert(
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch and not epoch.isdigit():
         raise click.UsageError(f"SOURCE_DATE_EPOCH must be a number of seconds, got {epoch!r}")
-    if (jobs or os.cpu_count() or 1) > 1 and not dask_address:  # worker processes: their time limit
+    processes = jobs or os.cpu_count() or 1
+    if processes > 1 and not dask_address:  # worker processes: a time limit from the environment
         from trialexport.pipeline.workers import TIMEOUT, TIMEOUT_VARIABLE, env_seconds
 
         try:
@@ -186,7 +187,7 @@ def convert(
     report_stream = sys.stdout if out != "-" else sys.stderr
     pool = _dask_pool(dask_address, dask_timeout) if dask_address else None
     running = convert_paths(inputs, targets, out, options, fmt=fmt, strict=strict, stdout=sys.stdout.buffer,
-                            jobs=jobs or os.cpu_count() or 1, resume=resume, keep_partial=keep_partial, allow=allow,
+                            jobs=processes, resume=resume, keep_partial=keep_partial, allow=allow,
                             full_coverage=bool(report_path) or report_format == "json", pool=pool)
     try:
         for outcome in running:

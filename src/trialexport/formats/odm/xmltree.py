@@ -3,9 +3,9 @@
 The serializers add elements in document order (``Tree.el(parent, ...)``) and each element is written as text at
 once: no element objects are kept, only string pieces and each element's ``(tag, attributes, depth)`` as written
 (:func:`written`: the converter checks its output's OID references and identity constraints on them, not on a
-re-parsed tree). Adding a
-child to ``parent`` closes every element opened after ``parent``; adding to an element that is already closed raises
-``ValueError``, so a document either comes out exactly as the equivalent element tree would serialize or not at all.
+re-parsed tree). Adding a child to ``parent`` closes every element opened after ``parent``; adding to an element
+that is already closed raises ``ValueError``, so a document either comes out exactly as the equivalent element tree
+would serialize or not at all.
 
 :func:`serialize` returns text byte-identical to ``lxml.etree.tostring(root, xml_declaration=True,
 encoding="UTF-8", pretty_print=True)`` of that tree: two-space indentation, ``<a/>`` for elements without text or
