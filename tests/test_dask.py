@@ -251,7 +251,7 @@ def test_a_hung_record_fails_alone_after_the_timeout_and_a_rerun_retries_it(own_
     run = cli("convert", src, "--to", TARGETS, "-o", out, "--dask", address, "--dask-timeout", "1", "--resume")
     assert run.returncode == 1, run.stderr
     line = next((ln for ln in run.stderr.splitlines() if "line 6" in ln), run.stderr)
-    assert line.startswith(f"{src}: record line 6: error MAP-CRASH: converting this record took longer than 1 s "
+    assert line.startswith(f"{src}: record line 6: error MAP-ABORTED: converting this record took longer than 1 s "
                            "(--dask-timeout) on Dask worker tcp://"), line
     assert "its task was cancelled and its worker process ended (its Dask nanny starts a new one); re-run with " \
            "--resume to try it again" in line
@@ -328,7 +328,7 @@ def test_a_record_that_kills_every_worker_fails_alone(inputs, reference, tmp_pat
                   cluster.scheduler_address)
     assert run.returncode == 1
     line = next((ln for ln in run.stderr.splitlines() if "line 6" in ln), run.stderr)
-    assert "error MAP-CRASH: the Dask task converting this record failed (KilledWorker" in line, line
+    assert "error MAP-ABORTED: the Dask task converting this record failed (KilledWorker" in line, line
     assert f"{len(RECORDS) - 1} of {len(RECORDS)} record(s) converted, 1 failed" in run.stderr
     assert _files(out) == _without(reference, 5)
     assert not list(out.glob(".*.part"))

@@ -83,7 +83,7 @@ def test_a_dead_worker_fails_its_record_and_the_run_finishes(tmp_path):
     text = err.decode()
     assert "Traceback" not in text
     assert proc.returncode == 1, text[-2000:]
-    crashed = [line for line in text.splitlines() if "MAP-CRASH" in line]
+    crashed = [line for line in text.splitlines() if "MAP-ABORTED" in line]
     assert len(crashed) == 1 and "worker process died" in crashed[0], text[-2000:]
     assert "bulk.ndjson" in crashed[0] and "record line" in crashed[0]
     # every other record was converted (both formats), none twice
@@ -106,7 +106,7 @@ def test_a_stuck_worker_does_not_hang_the_run(tmp_path):
             os.kill(stuck, signal.SIGKILL)
     text = err.decode()
     assert proc.returncode == 1, text[-2000:]
-    crashed = [line for line in text.splitlines() if "error MAP-CRASH" in line]
+    crashed = [line for line in text.splitlines() if "error MAP-ABORTED" in line]
     assert len(crashed) == 1 and "took longer than 3 s; its worker was stopped" in crashed[0], text[-2000:]
     assert len({p.name.split(".")[0] for p in out.glob("NCT*.odm-1.3.2.xml")}) == N - 1
     assert not _running(stuck)

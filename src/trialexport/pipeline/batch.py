@@ -106,7 +106,7 @@ def _unless_died(results: Iterator[Any]) -> Iterator[list[Converted]]:
         if isinstance(result, WorkerDied):
             raw, display = result.item[0], result.item[1]
             outcome = RecordOutcome(display, getattr(raw, "record", ""), None)
-            outcome.diagnostics.append(error("MAP-CRASH", str(result), file=display, record=outcome.record or None))
+            outcome.diagnostics.append(error("MAP-ABORTED", str(result), file=display, record=outcome.record or None))
             yield [(outcome, {})]
         else:
             yield result

@@ -20,7 +20,7 @@ When things go wrong on the cluster (each case tested on a LocalCluster, ``tests
 * a worker process dies (killed, out of memory): the scheduler gives its tasks to other workers (up to
   ``distributed.scheduler.allowed-failures`` times, 3 by default), so its records are converted anyway; past that it
   gives up (``KilledWorker``) and the records of that task are sent again one per task, so only the record that
-  kills its workers fails (``MAP-CRASH``, exit 1);
+  kills its workers fails (``MAP-ABORTED``, exit 1);
 * a record still converting after ``--dask-timeout`` seconds (:data:`RECORD_TIMEOUT` by default; workers say which
   record of a task they are on, so the limit is per record) fails alone: its task is cancelled and its worker process
   ended (a Python thread cannot be stopped; the worker's nanny starts a new one, as after any worker death), the
