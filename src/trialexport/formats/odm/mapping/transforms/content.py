@@ -100,7 +100,8 @@ def arm_type_aliases(ctx: Ctx, value: str, call: Call) -> list[tuple[str, str]]:
 def criterion(ctx: Ctx, value: dict[str, str], call: Call) -> dict[str, Any]:
     """A criterion: its key (kind prefix + a hash of its text), numbered label, IECAT category and condition."""
     kind = criteria_kinds()[value["kind"]]
-    number = 1 + sum(1 for c in ctx.plan.kinds.get("Criterion", {}).values() if c["kind"] == value["kind"])
+    counts = ctx.memo.setdefault("criteria per kind", {})  # each call places one criterion: numbered per kind
+    number = counts[value["kind"]] = counts.get(value["kind"], 0) + 1
     text = ctx.text(value["text"], f"{call.path}.text")
     key = unique_key(ctx, "Criterion", kind["prefix"] + content_key(text))
     group = value.get("group")
