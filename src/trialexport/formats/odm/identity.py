@@ -9,7 +9,7 @@ reported, so a document is never judged differently, only faster.
 
 Nothing about the constraints is written here: :func:`constraints` reads each one from the vendored XSDs (the
 element that scopes it, its selector's child steps, its fields). Not decided here at all (``None``: every document
-of the version goes to the full schema): a form this reading does not cover (``xs:key``/``xs:keyref``, unions,
+of the version goes to the full schema): a form this reading does not cover (``xs:key``/``xs:keyref``, XPath unions,
 descendant or self steps, element or wildcard fields, foreign names), a constraint in a schema document of another
 namespace, or a field whose declared type is not built on ``xs:string`` or ``xs:integer`` and their derived types
 (those whose values libxml2 compares as text after whitespace processing, or as whole numbers).
