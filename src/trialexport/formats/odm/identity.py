@@ -23,7 +23,7 @@ only sends the document to the full schema.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -207,8 +207,7 @@ def hold(record: Record, version: str) -> bool:
     anywhere = general.get("*", ())
     tags: list[str] = [""] * 64  # the open elements' tags by depth, and their positions in the record
     where: list[int] = [0] * 64
-    seen: set[tuple[object, ...]] = set()
-    seen_general: set[tuple[int, int, tuple[str, ...]]] = set()
+    seen: set[tuple[object, ...]] = set()  # (scope position, rule number, values...) of every selected element
     deepest = -1
     for i, (tag, attrs, depth) in enumerate(record):
         if depth > deepest + 1 or ":" in tag:
@@ -243,7 +242,7 @@ def hold(record: Record, version: str) -> bool:
         more = general.get(tag)
         if anywhere:
             more = (*(more or ()), *anywhere)
-        if more is not None and not _general_hold(more, tags, where, depth, attrs, seen_general):
+        if more is not None and not _general_hold(more, tags, where, depth, attrs, seen):
             return False
     return True
 
@@ -261,7 +260,7 @@ def _values(attrs: Mapping[str, str | None], fields: tuple[str, ...]) -> tuple[s
 
 
 def _general_hold(rules: tuple[General, ...], tags: list[str], where: list[int], depth: int,
-                  attrs: Mapping[str, str | None], seen: set[tuple[int, int, tuple[str, ...]]]) -> bool:
+                  attrs: Mapping[str, str | None], seen: set[tuple[object, ...]]) -> bool:
     """:func:`hold` for the element at ``depth`` and the rules that are not one-step one-field."""
     for n, steps, scope, middle, fields in rules:
         top = depth - steps
@@ -270,33 +269,8 @@ def _general_hold(rules: tuple[General, ...], tags: list[str], where: list[int],
         values = _values(attrs, fields)
         if values is None:
             continue
-        key = (where[top], n, values)
+        key = (where[top], n, *values)
         if key in seen:
             return False
         seen.add(key)
     return True
-
-
-def record_of(root: etree._Element) -> list[tuple[str, dict[str, str | None], int]]:
-    """The record (as :func:`~.xmltree.written` gives it) of a parsed document: an element outside the root's
-    namespace is named with a prefix (``x:``), ``xml:`` attributes as written, others by local name."""
-    ns = etree.QName(root).namespace
-    out: list[tuple[str, dict[str, str | None], int]] = []
-
-    def walk(el: etree._Element, depth: int) -> None:
-        q = etree.QName(el)
-        attrs: dict[str, str | None] = {}
-        for name, value in el.attrib.items():
-            a = etree.QName(name)
-            attrs[a.localname if a.namespace is None else f"xml:{a.localname}" if a.namespace == _XML_NS
-                  else f"x:{a.localname}"] = value
-        out.append((q.localname if q.namespace == ns else f"x:{q.localname}", attrs, depth))
-        for child in _elements(el):
-            walk(child, depth + 1)
-
-    walk(root, 0)
-    return out
-
-
-def _elements(el: etree._Element) -> Iterable[etree._Element]:
-    return (c for c in el if isinstance(c.tag, str))
